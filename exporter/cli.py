@@ -1,0 +1,164 @@
+"""Command line: ``exporter build | validate | new | schema | serve``.
+
+Exit codes: 0 success; 1 and 2 are click's (failure, usage); 3 content problems; 4 a renderer failed;
+5 the output cannot be published. See :mod:`exporter.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from exporter.errors import ContentError, ExporterError
+
+CONTENT = click.option(
+    "--content", "content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+    help="The content root (publication.yaml and one folder per issue).",
+)  # fmt: skip
+OUT = click.option(
+    "--out", "out", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
+    help="The output path the web server serves (a link to the current release).",
+)  # fmt: skip
+
+
+def _fail(exc: ExporterError) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="exporter")
+def main() -> None:
+    """Publish a newspaper issue as a web edition, feeds, OPDS, PDF and EPUB."""
+
+
+@main.command()
+@CONTENT
+def validate(content: Path) -> None:
+    """Check the content without writing anything; list every problem as file: field: message."""
+    from exporter.load import load_content
+
+    try:
+        loaded = load_content(content)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    problems = list(loaded.problems)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    ids = ", ".join(sorted(i.id for i in loaded.issues)) or "none"
+    click.echo(f"{len(loaded.issues)} valid issue(s): {ids}; {len(loaded.failed)} invalid")
+    if problems:
+        sys.exit(ContentError.exit_code)
+
+
+@main.command()
+@CONTENT
+@OUT
+@click.option(
+    "--format", "formats", multiple=True,
+    help="Build only these formats (repeatable): pdf, epub, site, feeds, opds. Default: all.",
+)  # fmt: skip
+@click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]), help="Embargo clock (testing).")
+@click.option("--strict", is_flag=True, help="Treat renderer warnings (e.g. WeasyPrint's) as errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary and problems.")
+def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, strict: bool, quiet: bool) -> None:
+    """Validate, render what changed and publish the output atomically."""
+    from exporter.publish import build as run_build
+    from exporter.render import DEFAULT_FORMATS
+
+    show = not quiet and sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if show:
+            click.echo(f"\r\033[K{message}", err=True, nl=False)
+
+    try:
+        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress,
+                           options={"strict": strict})  # fmt: skip
+    except ExporterError as exc:
+        if show:
+            click.echo("\r\033[K", err=True, nl=False)
+        _fail(exc)
+        return
+    if show:
+        click.echo("\r\033[K", err=True, nl=False)
+    for issue_id, problems in sorted(result.problems.items()):
+        kept = " (last good version kept)" if issue_id in result.kept else " (not published)"
+        click.echo(f"issue {issue_id}{kept}:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+    click.echo(result.summary())
+    if result.problems:
+        sys.exit(ContentError.exit_code)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["publication", "issue", "article"]), help="One schema only.")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="Write <kind>.schema.json files here.")
+def schema(kind: str | None, out_dir: Path | None) -> None:
+    """Print (or write) the JSON Schema of publication.yaml, issue.yaml and article front matter."""
+    from exporter.schema import KINDS
+    from exporter.schema import schema as make
+
+    kinds = [kind] if kind else list(KINDS)
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for k in kinds:
+            text = json.dumps(make(k), ensure_ascii=False, indent=2) + "\n"
+            (out_dir / f"{k}.schema.json").write_text(text, "utf-8")
+            click.echo(f"wrote {out_dir / f'{k}.schema.json'}")
+        return
+    doc = make(kinds[0]) if kind else {k: make(k) for k in kinds}
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@CONTENT
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Issue date.")
+def new(content: Path, day: datetime) -> None:
+    """Start a new issue folder after the latest one (numbers counted on, one sample article)."""
+    from exporter.load import load_content
+
+    try:
+        loaded = load_content(content)
+    except ContentError as exc:
+        _fail(exc)
+        return
+    issue_date: date = day.date()
+    folder = content / issue_date.isoformat()
+    if folder.exists():
+        raise click.ClickException(f"{folder} exists already")
+    latest = loaded.issues[0] if loaded.issues else None
+    number = 1 if latest is None or latest.date.year != issue_date.year else latest.number + 1
+    total = latest.total_number + 1 if latest else 1
+    pages = latest.page_count if latest else 8
+    folder.mkdir(parents=True)
+    (folder / "issue.yaml").write_text(
+        f"date: {issue_date.isoformat()}\nnumber: {number}\ntotal_number: {total}\npage_count: {pages}\n"
+        "highlights: []\npages:\n  - number: 1\n    name: 要闻\n    articles: [first-article]\n",
+        "utf-8",
+    )
+    (folder / "first-article.md").write_text(
+        "---\nheadline: 标题\ndateline: 本报讯\nauthors: [记者姓名]\n---\n\n正文第一段。\n", "utf-8"
+    )
+    click.echo(f"created {folder} (第{number}期, 总第{total}期); edit it, then run `exporter validate`")
+
+
+@main.command()
+@OUT
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(out: Path, host: str, port: int) -> None:
+    """Serve the output folder over HTTP (feeds, OPDS, PDF and EPUB with the right media types)."""
+    from exporter.serve import run
+
+    run(out, host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

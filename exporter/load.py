@@ -1,0 +1,338 @@
+"""Content folder → model. Every error names the file and the field it is about.
+
+Layout (see README "The content format")::
+
+    content/
+      publication.yaml          masthead data and settings
+      2026-03-30/               one folder per issue; the folder name is the issue id
+        issue.yaml              date, numbers, 导读, pages and the order of their articles
+        <slug>.md               one article: YAML front matter, then the Markdown body
+        images/...              the article's photos (any path inside the folder)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from exporter import markup
+from exporter.errors import ContentError, Problem
+from exporter.model import (
+    SLUG_RE,
+    Article,
+    Issue,
+    Publication,
+    check_chars,
+    normalize_text,
+    resolve_inside,
+)
+
+PUBLICATION_FILE = "publication.yaml"
+ISSUE_FILE = "issue.yaml"
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)(.*)\Z", re.S)
+
+# Stable codes, so an editor can look a message up in the README.
+CODES = {
+    "syntax": "E101",  # YAML or front matter cannot be parsed
+    "encoding": "E102",  # not UTF-8
+    "missing": "E201",  # a required field is absent
+    "extra_forbidden": "E202",  # an unknown key
+    "type": "E203",  # a value of the wrong type
+    "value": "E204",  # a value out of its rules
+    "reference": "E205",  # a slug, page or file that does not exist
+    "file": "E301",  # unreadable, too large, outside the folder
+}
+
+
+# -- reading files -----------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that also refuses aliases (billion-laughs bombs) and duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "YAML aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_text(path: Path, root: Path) -> str:
+    """UTF-8 text of a file inside ``root`` (a leading BOM is dropped)."""
+    rel = _rel(path, root)
+    try:
+        resolve_inside(root, str(path.relative_to(root)))
+    except ValueError:
+        raise ContentError(Problem(rel, "", "is a link to a place outside the content", "E301"))
+    if not path.is_file():
+        raise ContentError(Problem(rel, "", "is not a regular file", "E301"))
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise ContentError(Problem(rel, "", f"is {size} bytes; the limit is {MAX_TEXT_BYTES}", "E301"))
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(
+            Problem(rel, "", f"is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line})", "E102")
+        ) from None
+    return normalize_text(text.replace("\r\n", "\n"))
+
+
+def parse_yaml(text: str, rel: str, line_offset: int = 0) -> dict[str, Any]:
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1 + line_offset})" if mark else ""
+        raise ContentError(Problem(rel, "", f"YAML error{where}: {exc.problem or exc}", "E101")) from None
+    except yaml.YAMLError as exc:
+        raise ContentError(Problem(rel, "", f"YAML error: {exc}", "E101")) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError(Problem(rel, "", "must be a YAML mapping (key: value lines)", "E101"))
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise ContentError(Problem(rel, str(bad[0]), "keys must be text", "E101"))
+    return data
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+def problems_from(exc: ValidationError, file: str, prefix: str = "") -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        field_name = ".".join(p for p in (prefix, loc) if p)
+        kind = err["type"]
+        if kind == "missing":
+            msg, code = "is required", CODES["missing"]
+        elif kind == "extra_forbidden":
+            msg, code = "unknown key (check its spelling; see `exporter schema`)", CODES["extra_forbidden"]
+        elif kind.endswith("_type") or kind.endswith("_parsing") or kind.endswith("_from_datetime"):
+            msg, code = err["msg"], CODES["type"]
+        else:
+            msg, code = err["msg"], CODES["value"]
+        msg = msg.removeprefix("Value error, ")
+        out.append(Problem(file, field_name, msg, code))
+    return out
+
+
+# -- publication ---------------------------------------------------------------------------------
+
+
+def load_publication(root: Path) -> Publication:
+    path = root / PUBLICATION_FILE
+    rel = _rel(path, root)
+    if not path.exists():
+        raise ContentError(Problem(rel, "", "is missing: the content root needs one", "E301"))
+    data = parse_yaml(read_text(path, root), rel)
+    try:
+        return Publication.model_validate(data)
+    except ValidationError as exc:
+        raise ContentError(*problems_from(exc, rel)) from None
+
+
+# -- issues --------------------------------------------------------------------------------------
+
+
+def issue_dirs(root: Path) -> list[Path]:
+    """Issue folders: every visible sub-folder of the content root."""
+    return sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and not p.is_symlink()
+    )
+
+
+def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ContentError(
+            Problem(rel, "", "must start with YAML front matter between two '---' lines", "E101")
+        )
+    meta_text = match.group(1) or ""
+    return parse_yaml(meta_text, rel, line_offset=1), match.group(2), meta_text.count("\n") + 2
+
+
+def load_article(path: Path, root: Path, publication: Publication, issue_id: str) -> Article:
+    rel = _rel(path, root)
+    slug = path.stem
+    if not re.match(SLUG_RE, slug):
+        raise ContentError(
+            Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", "E204")
+        )
+    meta, body, _ = split_front_matter(read_text(path, root), rel)
+    for key in ("slug", "body_html"):
+        if key in meta:
+            raise ContentError(Problem(rel, key, "is derived (from the file name / body); remove it", "E202"))
+    problems = []
+    try:
+        check_chars(body)
+    except ValueError as exc:
+        problems.append(Problem(rel, "body", str(exc), "E204"))
+    permalink = publication.url(f"issues/{issue_id}/{slug}.html")
+    data = {**meta, "slug": slug, "body_html": "" if problems else markup.render_markdown(body, permalink)}
+    try:
+        article = Article.model_validate(data, context={"issue_dir": root})
+    except ValidationError as exc:
+        problems += [
+            p if p.field != "body_html" else Problem(p.file, "body", p.message, p.code)
+            for p in problems_from(exc, rel)
+        ]
+    if problems:
+        raise ContentError(*problems)
+    return article
+
+
+def load_issue(folder: Path, publication: Publication) -> Issue:
+    """Load one issue folder; raise ContentError listing every problem found in it."""
+    issue_id = folder.name
+    issue_rel = _rel(folder / ISSUE_FILE, folder)
+    if not re.match(SLUG_RE, issue_id):
+        raise ContentError(
+            Problem(_rel(folder, folder), "", "issue folder name must be a slug such as 2026-03-30", "E204")
+        )
+    if not (folder / ISSUE_FILE).exists():
+        raise ContentError(Problem(issue_rel, "", "is missing: every issue folder needs one", "E301"))
+    meta = parse_yaml(read_text(folder / ISSUE_FILE, folder), issue_rel)
+    for key in ("id", "timezone"):
+        if key in meta:
+            where = "the folder name" if key == "id" else PUBLICATION_FILE
+            raise ContentError(Problem(issue_rel, key, f"comes from {where}; remove it", "E202"))
+
+    problems: list[Problem] = []
+    articles: dict[str, Article] = {}
+    for path in sorted(folder.glob("*.md")):
+        try:
+            articles[path.stem] = load_article(path, folder, publication, issue_id)
+        except ContentError as exc:
+            problems += exc.problems
+
+    pages = meta.get("pages")
+    placed: set[str] = set()
+    if isinstance(pages, list):
+        resolved_pages = []
+        for i, page in enumerate(pages):
+            if not isinstance(page, dict) or not isinstance(page.get("articles", []), list):
+                resolved_pages.append(page)
+                continue
+            refs = []
+            for j, slug in enumerate(page.get("articles", [])):
+                if not isinstance(slug, str):
+                    problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", "must be an article slug", "E203"))
+                elif slug in placed:
+                    problems.append(
+                        Problem(issue_rel, f"pages.{i}.articles.{j}", f"article {slug!r} is placed twice", "E205")
+                    )
+                elif slug in articles:
+                    refs.append(articles[slug])
+                elif not (folder / f"{slug}.md").exists():
+                    problems.append(
+                        Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205")
+                    )
+                if isinstance(slug, str):
+                    placed.add(slug)
+            resolved_pages.append({**page, "articles": refs})
+        meta = {**meta, "pages": resolved_pages}
+    for slug in sorted(set(articles) - placed):
+        problems.append(
+            Problem(_rel(folder / f"{slug}.md", folder), "", "is not placed on any page of issue.yaml", "E205")
+        )
+    if problems:
+        raise ContentError(*problems)
+    try:
+        return Issue.model_validate({**meta, "id": issue_id, "timezone": publication.timezone})
+    except ValidationError as exc:
+        raise ContentError(*problems_from(exc, issue_rel)) from None
+
+
+@dataclass
+class Content:
+    """Everything loaded from a content root: the valid issues and the problems of the others."""
+
+    root: Path
+    publication: Publication
+    issues: list[Issue] = field(default_factory=list)
+    failed: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> Iterator[Problem]:
+        for probs in self.failed.values():
+            yield from probs
+
+
+def load_content(root: Path, only: set[str] | None = None) -> Content:
+    """Load the publication and every issue; invalid issues are collected, not raised.
+
+    A broken publication.yaml raises ContentError: nothing can be published without it.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError(Problem(str(root), "", "content folder does not exist", "E301"))
+    publication = load_publication(root)
+    content = Content(root=root, publication=publication)
+    seen_totals: dict[int, str] = {}
+    for folder in issue_dirs(root):
+        if only is not None and folder.name not in only:
+            continue
+        try:
+            issue = load_issue(folder, publication)
+        except ContentError as exc:
+            content.failed[folder.name] = exc.problems
+            continue
+        if issue.total_number in seen_totals:
+            other = seen_totals[issue.total_number]
+            content.failed[folder.name] = [
+                Problem(f"{folder.name}/{ISSUE_FILE}", "total_number",
+                        f"{issue.total_number} is also the number of issue {other}", "E205")
+            ]  # fmt: skip
+            continue
+        seen_totals[issue.total_number] = issue.id
+        content.issues.append(issue)
+    content.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
+    _check_order(content)
+    return content
+
+
+def _check_order(content: Content) -> None:
+    """Total numbers must rise with the date; an issue that breaks the order is refused."""
+    ordered = sorted(content.issues, key=lambda i: (i.date, i.total_number))
+    keep = []
+    for issue in ordered:
+        if keep and issue.total_number <= keep[-1].total_number:
+            content.failed[issue.id] = [
+                Problem(f"{issue.id}/{ISSUE_FILE}", "total_number",
+                        f"总第{issue.total_number}期 on {issue.date} does not follow "
+                        f"总第{keep[-1].total_number}期 of {keep[-1].date} ({keep[-1].id})", "E205")
+            ]  # fmt: skip
+            continue
+        keep.append(issue)
+    content.issues = sorted(keep, key=lambda i: (i.date, i.total_number), reverse=True)

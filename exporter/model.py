@@ -1,0 +1,488 @@
+"""The structured issue model: Publication, Issue, Page (版), Article, Image, Highlight (导读).
+
+All validation lives here. Renderers receive validated, sanitised objects and never check again.
+
+Models that touch files (images) need a validation context ``{"issue_dir": Path}``; the loader
+(:mod:`exporter.load`) supplies it. Times are always timezone-aware; text fields refuse characters
+that XML 1.0 cannot carry, so no feed or EPUB can fail on them later.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+
+from exporter import markup
+
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+# Characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, surrogates, U+FFFE/U+FFFF),
+# plus C1 controls and the bidi overrides that can disguise text.
+_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
+)
+SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
+IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def check_chars(value: str) -> str:
+    match = _ILLEGAL.search(value)
+    if match:
+        raise ValueError(
+            f"contains the control character U+{ord(match.group()):04X} at position {match.start()}"
+        )
+    return value
+
+
+def _one_line(value: str) -> str:
+    value = check_chars(value)
+    if "<" in value and re.search(r"<\s*[a-zA-Z/!]", value):
+        raise ValueError("contains HTML markup; titles and names are plain text")
+    # Newlines in a headline come from copy-paste; fold them like a browser would.
+    return " ".join(value.split())
+
+
+def _nonempty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+# Plain text on one line (headlines, names, captions). Newlines are folded, HTML refused.
+Line = Annotated[str, AfterValidator(_one_line), AfterValidator(_nonempty), Field(max_length=300)]
+OptLine = Annotated[str, AfterValidator(_one_line), Field(max_length=300)]
+# Free text that may span lines (summaries).
+Text = Annotated[str, AfterValidator(check_chars), Field(max_length=2000)]
+Slug = Annotated[str, Field(pattern=SLUG_RE)]
+
+
+class Model(BaseModel):
+    """Base: unknown keys are errors, values are immutable after validation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("needs a time zone offset, e.g. 2026-03-30T06:00:00+08:00")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def safe_relative_path(value: str) -> str:
+    """A POSIX path relative to the issue folder, with no '..' and no absolute or drive prefix."""
+    check_chars(value)
+    if not value or "\\" in value or ":" in value:
+        raise ValueError("must be a relative path like images/photo.jpg")
+    path = PurePosixPath(value)
+    if path.is_absolute():
+        raise ValueError("must be relative to the issue folder, not absolute")
+    if any(part in ("..", ".", "") for part in value.split("/")):
+        raise ValueError("must not contain '..' or '.' segments")
+    return str(path)
+
+
+class Image(Model):
+    """A photo with alt text, caption and credit. The file is checked when validated in context."""
+
+    file: Annotated[str, AfterValidator(safe_relative_path)]
+    alt: Line
+    caption: OptLine = ""
+    credit: OptLine = ""
+    placeholder: bool = Field(False, description="The file stands in for a photo not yet supplied.")
+    # Filled in from the file itself; editors do not write these.
+    media_type: str = Field("", json_schema_extra={"readOnly": True})
+    width: int = Field(0, ge=0, json_schema_extra={"readOnly": True})
+    height: int = Field(0, ge=0, json_schema_extra={"readOnly": True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inspect_file(cls, data: Any, info: ValidationInfo) -> Any:
+        issue_dir = (info.context or {}).get("issue_dir")
+        if issue_dir is None or not isinstance(data, dict) or not isinstance(data.get("file"), str):
+            return data
+        for key in ("media_type", "width", "height"):
+            if key in data:
+                raise ValueError(f"'{key}' is read from the image file; remove it")
+        rel = safe_relative_path(data["file"])
+        media_type, width, height = inspect_image(Path(issue_dir), rel)
+        return {**data, "media_type": media_type, "width": width, "height": height}
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    """Resolve ``rel`` under ``root``; refuse anything (symlinks included) that lands outside."""
+    root = root.resolve()
+    target = (root / rel).resolve()
+    if target != root and root not in target.parents:
+        raise ValueError(f"{rel} resolves outside the issue folder")
+    return target
+
+
+def inspect_image(issue_dir: Path, rel: str) -> tuple[str, int, int]:
+    import warnings
+
+    from PIL import Image as PILImage
+
+    target = resolve_inside(issue_dir, rel)
+    if not target.exists():
+        raise ValueError(f"image file {rel} does not exist")
+    if not target.is_file():
+        raise ValueError(f"image {rel} is not a regular file")
+    size = target.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise ValueError(f"image {rel} is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+        try:
+            with PILImage.open(target) as img:
+                fmt, (width, height) = img.format, img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ValueError(
+                        f"image {rel} has {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS}"
+                    )
+                img.verify()
+        except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
+            raise ValueError(f"image {rel} is a decompression bomb: {exc}") from None
+        except ValueError:
+            raise
+        except Exception as exc:  # Pillow raises many types for broken files
+            raise ValueError(f"image {rel} cannot be read as an image: {exc}") from None
+    if fmt not in IMAGE_TYPES:
+        raise ValueError(f"image {rel} is {fmt}; allowed types are PNG, JPEG, GIF and WebP")
+    suffix = Path(rel).suffix.lower()
+    expected = {"PNG": {".png"}, "JPEG": {".jpg", ".jpeg"}, "GIF": {".gif"}, "WEBP": {".webp"}}
+    if suffix not in expected[fmt]:
+        raise ValueError(f"image {rel} holds {fmt} data but is named {suffix or 'without suffix'}")
+    return IMAGE_TYPES[fmt], width, height
+
+
+class Article(Model):
+    """One article of a page (版). The body is sanitised HTML made once from Markdown at load."""
+
+    slug: Slug = Field(description="Stable id, part of the permalink; the file name without .md.")
+    kicker: OptLine = Field("", description="引题, the line above the headline.")
+    headline: Line
+    subheadline: OptLine = Field("", description="副题, the line below the headline.")
+    dateline: OptLine = Field("", description="e.g. 本报讯, or a place and date.")
+    authors: list[Line] = Field(default_factory=list, description="Names, e.g. [张伟].")
+    author_role: OptLine = Field("记者", description="Shown before the names: 本报讯(记者 张伟).")
+    source: OptLine = Field("", description="Original publisher when reprinted, e.g. 经济日报.")
+    images: list[Image] = Field(default_factory=list)
+    continued_on: int | None = Field(None, ge=1, description="转第X版: the rest runs on page X.")
+    continued_from: int | None = Field(None, ge=1, description="接第X版: this part starts on page X.")
+    tags: list[Annotated[Line, Field(max_length=40)]] = Field(default_factory=list)
+    summary: Text = Field("", description="Derived from the body when absent.")
+    published: AwareDatetime | None = Field(None, description="Defaults to the issue's time.")
+    updated: AwareDatetime | None = Field(None, description="Set when a corrected text is published.")
+    body_html: str = Field(description="Sanitised HTML (made by the loader from the Markdown body).")
+
+    @field_validator("body_html")
+    @classmethod
+    def _body(cls, value: str) -> str:
+        check_chars(value)
+        if not markup.plain_text(value).strip():
+            raise ValueError("the article has no text")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _derive(self) -> Article:
+        if not self.summary:
+            object.__setattr__(self, "summary", markup.summarize(self.body_html))
+        if self.updated and self.published and self.updated < self.published:
+            raise ValueError("updated is earlier than published")
+        return self
+
+    @property
+    def byline(self) -> str:
+        """记者 张伟 霍立峰 (empty when there are no names)."""
+        if not self.authors:
+            return ""
+        names = " ".join(self.authors)
+        return f"{self.author_role} {names}" if self.author_role else names
+
+    @property
+    def credit_line(self) -> str:
+        """本报讯(记者 张伟): dateline with the byline in full-width brackets."""
+        if self.dateline and self.byline:
+            return f"{self.dateline}（{self.byline}）"
+        return self.dateline or self.byline
+
+    @property
+    def text(self) -> str:
+        return markup.plain_text(self.body_html)
+
+
+class Page(Model):
+    """A page (版) of the print edition that this digital edition carries."""
+
+    number: int = Field(ge=1, le=999)
+    name: OptLine = Field("", description="e.g. 要闻, 综合.")
+    editor: OptLine = ""
+    articles: list[Article] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        """第1版 (要闻)."""
+        return f"第{self.number}版" + (f" {self.name}" if self.name else "")
+
+    @property
+    def code(self) -> str:
+        """01版."""
+        return f"{self.number:02d}版"
+
+
+class Highlight(Model):
+    """An entry of 本期导读: a headline and the page it runs on, optionally the article."""
+
+    headline: Line
+    page: int = Field(ge=1, le=999)
+    article: Slug | None = Field(None, description="Slug, when the digital edition carries it.")
+
+
+class Publication(Model):
+    """The periodical: masthead data and settings shared by every issue."""
+
+    title: Line
+    english_title: OptLine = ""
+    supervisor: OptLine = Field("", description="主管 body, e.g. 科学技术部.")
+    sponsor: OptLine = Field("", description="主办 body, e.g. 科技日报社.")
+    cn_number: OptLine = Field("", description="国内统一连续出版物号, e.g. CN 11—0237.")
+    issn: OptLine = ""
+    postal_code: OptLine = Field("", description="邮发代号, e.g. 1—206.")
+    frequency: OptLine = Field("", description="e.g. 周刊.")
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    base_url: str = Field(description="Absolute http(s) URL the output folder is served at.")
+    website: str = ""
+    website_name: OptLine = ""
+    wechat: OptLine = Field("", description="微信公众号 name.")
+    copyright: OptLine = ""
+    publisher: OptLine = Field("", description="Defaults to the sponsor.")
+    feed_issues: int = Field(4, ge=1, le=100, description="Issues in the subscription feeds.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        check_chars(value)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://paper.example.cn/")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("website")
+    @classmethod
+    def _website(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an absolute http(s) URL")
+        return check_chars(value)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+    @property
+    def publisher_name(self) -> str:
+        return self.publisher or self.sponsor or self.title
+
+    def url(self, path: str = "") -> str:
+        return self.base_url + path.lstrip("/")
+
+
+class Issue(Model):
+    """One issue: date, numbers, 导读 and the pages the digital edition carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: Slug = Field(description="The issue folder name, e.g. 2026-03-30; part of every URL.")
+    date: date
+    number: int = Field(ge=1, description="第N期: number within the year.")
+    total_number: int = Field(ge=1, description="总第N期.")
+    page_count: int = Field(ge=1, le=999, description="今日N版: pages of the print edition.")
+    publish_time: AwareDatetime | None = Field(
+        None, description="Embargo: hidden until then. Defaults to 00:00 of the date, local time."
+    )
+    highlights: list[Highlight] = Field(default_factory=list, description="本期导读.")
+    pages: list[Page] = Field(min_length=1)
+    sample: bool = Field(False, description="Marks made-up sample content.")
+    note: OptLine = Field("", description="Shown on the issue page, e.g. where sample data is from.")
+    timezone: str = Field("Asia/Shanghai", json_schema_extra={"readOnly": True})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Issue:
+        numbers = [p.number for p in self.pages]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"pages: page numbers repeat: {sorted(numbers)}")
+        if numbers != sorted(numbers):
+            raise ValueError("pages: must be in page order")
+        if max(numbers) > self.page_count:
+            raise ValueError(f"pages: page {max(numbers)} exceeds page_count {self.page_count}")
+        slugs = [a.slug for p in self.pages for a in p.articles]
+        dupes = sorted({s for s in slugs if slugs.count(s) > 1})
+        if dupes:
+            raise ValueError(f"pages: article slug used twice: {', '.join(dupes)}")
+        carried = {a.slug: p.number for p in self.pages for a in p.articles}
+        for i, h in enumerate(self.highlights):
+            if h.page > self.page_count:
+                raise ValueError(f"highlights.{i}.page: {h.page} exceeds page_count {self.page_count}")
+            if h.article is not None:
+                if h.article not in carried:
+                    raise ValueError(f"highlights.{i}.article: no article {h.article!r} in this issue")
+                if carried[h.article] != h.page:
+                    raise ValueError(
+                        f"highlights.{i}.page: {h.article!r} runs on page {carried[h.article]}"
+                    )
+        for p in self.pages:
+            for a in p.articles:
+                for name in ("continued_on", "continued_from"):
+                    target = getattr(a, name)
+                    if target is None:
+                        continue
+                    if target > self.page_count:
+                        raise ValueError(
+                            f"{a.slug}: {name} page {target} exceeds page_count {self.page_count}"
+                        )
+                    if target == p.number:
+                        raise ValueError(f"{a.slug}: {name} points at its own page {target}")
+        return self
+
+    # -- derived -------------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def weekday(self) -> str:
+        return WEEKDAYS[self.date.weekday()]
+
+    @property
+    def published(self) -> datetime:
+        """When the issue becomes public: the embargo time or 00:00 local on its date."""
+        return self.publish_time or datetime.combine(self.date, time(0, 0), tzinfo=self.tz)
+
+    @property
+    def updated(self) -> datetime:
+        return max([self.published, *(self.article_updated(a) for a in self.articles)])
+
+    def article_published(self, article: Article) -> datetime:
+        return article.published or self.published
+
+    def article_updated(self, article: Article) -> datetime:
+        return article.updated or self.article_published(article)
+
+    @cached_property
+    def articles(self) -> list[Article]:
+        return [a for p in self.pages for a in p.articles]
+
+    def page_of(self, article: Article) -> Page:
+        for p in self.pages:
+            if article in p.articles:
+                return p
+        raise KeyError(article.slug)
+
+    def carries(self, page_number: int) -> bool:
+        return any(p.number == page_number for p in self.pages)
+
+    @property
+    def date_text(self) -> str:
+        """2026年3月30日."""
+        return f"{self.date.year}年{self.date.month}月{self.date.day}日"
+
+    @property
+    def numbers_text(self) -> str:
+        """第11期（总第2663期）."""
+        return f"第{self.number}期（总第{self.total_number}期）"
+
+    @property
+    def title_text(self) -> str:
+        return f"{self.date_text} {self.weekday} {self.numbers_text}"
+
+    # Paths inside the output folder (public URLs: never change them).
+    @property
+    def dir(self) -> str:
+        return f"issues/{self.id}/"
+
+    def article_path(self, article: Article) -> str:
+        return f"issues/{self.id}/{article.slug}.html"
+
+    @property
+    def pdf_path(self) -> str:
+        return f"issues/{self.id}/{self.id}.pdf"
+
+    @property
+    def epub_path(self) -> str:
+        return f"issues/{self.id}/{self.id}.epub"
+
+    def tag_uri(self, publication: Publication, article: Article | None = None) -> str:
+        """RFC 4151 id that never changes: tag:host,2026-03-30:issues/2026-03-30/slug."""
+        tail = f"issues/{self.id}" + (f"/{article.slug}" if article else "")
+        return f"tag:{publication.host},{self.date.isoformat()}:{tail}"
+
+
+def is_visible(issue: Issue, now: datetime) -> bool:
+    """An embargoed issue stays out of every output until its publish time."""
+    return issue.published <= now
+
+
+def next_embargo(issues: list[Issue], now: datetime) -> datetime | None:
+    pending = [i.published for i in issues if i.published > now]
+    return min(pending) if pending else None
+
+
+def normalize_text(value: str) -> str:
+    """NFC-normalise text read from files (editors paste from many sources)."""
+    return unicodedata.normalize("NFC", value)
+
+
+__all__ = [
+    "Article",
+    "Highlight",
+    "Image",
+    "Issue",
+    "Page",
+    "Publication",
+    "is_visible",
+    "next_embargo",
+]

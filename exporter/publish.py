@@ -1,0 +1,522 @@
+"""Plan, build and publish a release: incremental, deterministic and atomic.
+
+The output path (``OUT``) is a symbolic link to a complete release folder, ``.OUT.releases/<id>/``
+beside it. A build renders into a staging folder, then swaps the link in one ``rename``: a reader of
+``OUT`` sees the previous complete release or the new one, never a mix, and a build killed at any
+point leaves the previous release in place (the next build clears its staging folder).
+
+Incremental: every issue has a key, the hash of its source files, the publication file, the templates,
+the enabled formats and the tool versions (never mtimes). An issue whose key is in the current
+release is not rendered again: its files are hard-linked from there. Files whose bytes did not change
+are hard-linked too, so an unchanged file is never rewritten; a build in which nothing changed makes no
+release at all.
+
+Last good version: when an issue that is published becomes invalid, it stays published as it was (from
+a snapshot of its sources kept beside the releases) and the problem is reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from exporter import load
+from exporter.errors import ContentError, Problem, PublishError, RenderError
+from exporter.model import Issue, Publication, is_visible, next_embargo
+from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
+
+MANIFEST_FORMAT = 1
+KEEP_RELEASES = 3
+TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
+         "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
+
+Progress = Callable[[str], None]
+
+
+# -- result ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class BuildResult:
+    release: str | None = None  # the release now served
+    changed: bool = False  # whether this build published a new release
+    rendered: list[str] = field(default_factory=list)  # issues rendered in this build
+    reused: list[str] = field(default_factory=list)  # issues taken unchanged from the last release
+    kept: list[str] = field(default_factory=list)  # invalid now, last good version kept
+    embargoed: list[str] = field(default_factory=list)
+    problems: dict[str, list[Problem]] = field(default_factory=dict)  # issue id → problems
+    files: int = 0  # files in the release
+    written: int = 0  # files whose bytes are new in this release
+    timings: dict[str, float] = field(default_factory=dict)  # format → seconds
+    seconds: float = 0.0
+    next_embargo: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        state = f"release {self.release}" if self.release else "no release"
+        parts = [
+            ("published" if self.changed else "unchanged") + f" {state}",
+            f"{len(self.rendered)} rendered",
+            f"{len(self.reused)} reused",
+            f"{self.written} files written of {self.files}",
+        ]
+        if self.kept:
+            parts.append(f"{len(self.kept)} kept at last good version")
+        if self.problems:
+            parts.append(f"{len(self.problems)} with errors")
+        if self.embargoed:
+            parts.append(f"{len(self.embargoed)} embargoed")
+        times = " ".join(f"{k}={v:.2f}s" for k, v in self.timings.items())
+        return "; ".join(parts) + f" in {self.seconds:.2f}s" + (f" ({times})" if times else "")
+
+
+# -- the releases folder ---------------------------------------------------------------------------
+
+
+class Releases:
+    """``OUT`` (a link) and ``.OUT.releases/`` (release folders, manifests, source snapshots)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(os.path.abspath(out))
+        self.root = self.out.parent / f".{self.out.name}.releases"
+
+    def prepare(self) -> None:
+        if self.out.exists() and not self.out.is_symlink():
+            if self.out.is_dir() and not any(self.out.iterdir()):
+                self.out.rmdir()  # an empty placeholder folder: take its place
+            else:
+                raise PublishError(
+                    f"{self.out} exists and is not an exporter output link; move it away or choose another --out"
+                )
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "sources").mkdir(exist_ok=True)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One build at a time per output (CLI and scheduler alike)."""
+        self.prepare()
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def current_id(self) -> str | None:
+        if not self.out.is_symlink():
+            return None
+        target = os.readlink(self.out)
+        return Path(target).name
+
+    def manifest(self, release: str | None = None) -> dict[str, Any]:
+        release = release or self.current_id()
+        if not release:
+            return {}
+        path = self.root / f"{release}.json"
+        try:
+            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if data.get("format") == MANIFEST_FORMAT else {}
+
+    def release_dir(self, release: str) -> Path:
+        return self.root / release
+
+    def new_staging(self) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        path.chmod(0o755)  # mkdtemp makes it private; the web server must read the release
+        return path
+
+    def clear_staging(self) -> None:
+        for path in self.root.glob(".staging-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def switch(self, release: str) -> None:
+        """Point OUT at the release in one atomic rename."""
+        tmp = self.out.parent / f".{self.out.name}.link-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        os.symlink(os.path.relpath(self.release_dir(release), self.out.parent), tmp)
+        os.replace(tmp, self.out)
+        fsync_dir(self.out.parent)
+
+    def collect_garbage(self) -> None:
+        """Keep the newest releases (and the snapshots they use); remove the rest."""
+        manifests = sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        current = self.current_id()
+        keep = {current} if current else set()
+        for path in manifests:
+            if len(keep) >= KEEP_RELEASES:
+                break
+            keep.add(path.stem)
+        used_sources: set[str] = set()
+        for path in manifests:
+            if path.stem in keep:
+                for entry in self.manifest(path.stem).get("issues", {}).values():
+                    used_sources.add(entry.get("source", ""))
+            else:
+                path.unlink(missing_ok=True)
+        for folder in self.root.iterdir():
+            if folder.is_dir() and not folder.name.startswith(".") and folder.name != "sources":
+                if folder.name not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
+        for snap in (self.root / "sources").glob("*/*"):
+            if f"sources/{snap.parent.name}/{snap.name}" not in used_sources:
+                shutil.rmtree(snap.parent, ignore_errors=True)
+
+
+# -- hashing ---------------------------------------------------------------------------------------
+
+
+def _hash_files(digest: Any, root: Path, rels: list[str]) -> None:
+    for rel in sorted(rels):
+        digest.update(rel.encode() + b"\0")
+        digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
+
+
+def issue_files(issue: Issue) -> list[str]:
+    """The source files an issue is made of (what its key and snapshot cover)."""
+    files = {load.ISSUE_FILE} | {f"{a.slug}.md" for a in issue.articles}
+    files |= {img.file for a in issue.articles for img in a.images}
+    return sorted(files)
+
+
+def environment_key(formats: tuple[str, ...], templates_dir: Path, renderers: list[Renderer]) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{MANIFEST_FORMAT} {sys.version_info[:2]} {','.join(formats)}".encode())
+    for dist in TOOLS:
+        try:
+            digest.update(f"{dist}={metadata.version(dist)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{dist}=?;".encode())
+    # The package's own code is an input too (an editable install keeps its version number).
+    package = Path(__file__).resolve().parent
+    _hash_files(digest, package, [str(p.relative_to(package)) for p in package.rglob("*.py")])
+    _hash_files(digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()])
+    for renderer in renderers:
+        fingerprint = getattr(renderer, "fingerprint", None)
+        if fingerprint is not None:
+            digest.update(f"{renderer.name}:{fingerprint()};".encode())
+    return digest.hexdigest()
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same folder → fsync → rename → fsync the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _link(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _files_below(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+# -- the build --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    publication: Publication
+    issues: list[Issue]  # visible, newest first
+    sources: dict[str, Path]
+    keys: dict[str, str]
+    hidden: list[Issue]  # embargoed: valid, but not public yet
+
+
+def build(
+    content_root: Path,
+    out: Path,
+    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    templates_dir: Path = TEMPLATES_DIR,
+    options: dict[str, object] | None = None,
+) -> BuildResult:
+    """Load, validate, render what changed and publish it atomically.
+
+    Raises ContentError when the publication file itself is invalid (nothing can be built) and
+    PublishError when the output cannot be written. Problems of single issues do not raise: they
+    are in ``result.problems`` and the other issues are published.
+    """
+    started = time.perf_counter()
+    for name in formats:
+        if name not in REGISTRY:
+            raise PublishError(f"unknown format {name!r}; known: {', '.join(REGISTRY)}")
+    now = now or datetime.now(UTC)
+    say = progress or (lambda _msg: None)
+    releases = Releases(out)
+    result = BuildResult()
+    with releases.lock():
+        releases.clear_staging()
+        renderers = [get(name) for name in formats]
+        env_key = environment_key(formats, templates_dir, renderers)
+        current = releases.manifest()
+        plan = _plan(Path(content_root), releases, current, env_key, now, result)
+        result.next_embargo = next_embargo(plan.hidden, now)
+        publication_text = (Path(content_root) / load.PUBLICATION_FILE).read_bytes()
+        edition_key = hashlib.sha256(
+            env_key.encode()
+            + hashlib.sha256(publication_text).digest()
+            + json.dumps([(i.id, plan.keys[i.id]) for i in plan.issues]).encode()
+        ).hexdigest()
+        result.release = releases.current_id()
+        if current and current.get("edition_key") == edition_key:
+            result.reused = [i.id for i in plan.issues]
+            result.files = len(current.get("files", {}))
+            result.seconds = time.perf_counter() - started
+            return result
+
+        staging = releases.new_staging()
+        try:
+            manifest = _render(plan, renderers, formats, staging, releases, current, templates_dir,
+                               options or {}, say, result)  # fmt: skip
+            # A render failure is retried by the next build: do not record the edition as done.
+            render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
+            manifest["edition_key"] = None if render_failed else edition_key
+            manifest["env_key"] = env_key
+            release = _finish(staging, releases, current, manifest, plan, result)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        result.changed = release != result.release
+        result.release = release
+        releases.collect_garbage()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _plan(
+    root: Path, releases: Releases, current: dict[str, Any], env_key: str, now: datetime, result: BuildResult
+) -> _Plan:
+    content = load.load_content(root)
+    pub_hash = hashlib.sha256((root / load.PUBLICATION_FILE).read_bytes()).hexdigest()
+    issues: list[Issue] = []
+    sources: dict[str, Path] = {}
+    keys: dict[str, str] = {}
+
+    def key_of(folder: Path, issue: Issue) -> str:
+        digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
+        _hash_files(digest, folder, issue_files(issue))
+        return digest.hexdigest()
+
+    for issue in content.issues:
+        folder = root / issue.id
+        issues.append(issue)
+        sources[issue.id] = folder
+        keys[issue.id] = key_of(folder, issue)
+    for issue_id, problems in sorted(content.failed.items()):
+        result.problems[issue_id] = problems
+        previous = current.get("issues", {}).get(issue_id)
+        if not previous:
+            continue
+        issue = _last_good(releases, content.publication, previous)
+        if issue is None:
+            continue
+        snapshot = releases.root / previous["source"]
+        issues.append(issue)
+        sources[issue.id] = snapshot
+        keys[issue.id] = key_of(snapshot, issue)
+        result.kept.append(issue_id)
+    visible = [i for i in issues if is_visible(i, now)]
+    hidden = [i for i in issues if not is_visible(i, now)]
+    result.embargoed = sorted(i.id for i in hidden)
+    visible.sort(key=lambda i: (i.date, i.total_number), reverse=True)
+    return _Plan(content.publication, visible, sources, keys, hidden)
+
+
+def _render(
+    plan: _Plan,
+    renderers: list[Renderer],
+    formats: tuple[str, ...],
+    staging: Path,
+    releases: Releases,
+    current: dict[str, Any],
+    templates_dir: Path,
+    options: dict[str, object],
+    say: Progress,
+    result: BuildResult,
+) -> dict[str, Any]:
+    current_dir = releases.release_dir(current["release"]) if current else None
+    manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "issues": {}}
+
+    def job(issue: Issue | None) -> Job:
+        return Job(plan.publication, tuple(plan.issues), issue, staging, plan.sources, formats,
+                   templates_dir, options)  # fmt: skip
+
+    issues = list(plan.issues)
+    for n, issue in enumerate(issues, 1):
+        previous = current.get("issues", {}).get(issue.id)
+        key = plan.keys[issue.id]
+        if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
+            result.reused.append(issue.id)
+            manifest["issues"][issue.id] = previous
+            continue
+        say(f"[{n}/{len(issues)}] {issue.id}")
+        try:
+            for renderer in renderers:
+                t0 = time.perf_counter()
+                renderer.render(job(issue))
+                result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
+        except RenderError as exc:
+            shutil.rmtree(staging / issue.dir, ignore_errors=True)
+            result.problems.setdefault(issue.id, []).append(
+                Problem(f"{issue.id}/", renderer.name, str(exc), "E401")
+            )
+            plan.issues.remove(issue)
+            last_good = _last_good(releases, plan.publication, previous)
+            if last_good and current_dir and _reuse(current_dir, staging, previous["files"]):
+                plan.issues.append(last_good)
+                plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
+                plan.sources[issue.id] = releases.root / previous["source"]
+                result.kept.append(issue.id)
+                manifest["issues"][issue.id] = previous
+            continue
+        files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
+        manifest["issues"][issue.id] = {
+            "key": key,
+            "files": [issue.dir + f for f in files],
+            "source": _snapshot(releases, plan, issue),
+        }
+        result.rendered.append(issue.id)
+
+    say("edition")
+    edition = job(None)
+    for renderer in renderers:
+        t0 = time.perf_counter()
+        try:
+            renderer.render(edition)
+        except RenderError as exc:
+            raise PublishError(f"{renderer.name}: {exc}") from exc
+        result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
+    return manifest
+
+
+def _last_good(releases: Releases, publication: Publication, previous: dict[str, Any] | None) -> Issue | None:
+    """The issue as it was last published, from its source snapshot."""
+    if not previous:
+        return None
+    try:
+        return load.load_issue(releases.root / previous["source"], publication)
+    except (ContentError, OSError):
+        return None
+
+
+def _reuse(current_dir: Path, staging: Path, files: list[str]) -> bool:
+    if not all((current_dir / f).is_file() for f in files):
+        return False
+    for rel in files:
+        _link(current_dir / rel, staging / rel)
+    return True
+
+
+def _snapshot(releases: Releases, plan: _Plan, issue: Issue) -> str:
+    """Keep a copy of the issue's sources, so a later broken edit can fall back to it."""
+    key = plan.keys[issue.id]
+    rel = f"sources/{key[:32]}/{issue.id}"
+    target = releases.root / rel
+    if not target.exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".snap-", dir=releases.root / "sources"))
+        for name in issue_files(issue):
+            _copy(plan.sources[issue.id] / name, tmp / issue.id / name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / issue.id, target)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rel
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def _finish(
+    staging: Path,
+    releases: Releases,
+    current: dict[str, Any],
+    manifest: dict[str, Any],
+    plan: _Plan,
+    result: BuildResult,
+) -> str:
+    """Hard-link unchanged files, fsync, move the release into place and switch the link."""
+    current_dir = releases.release_dir(current["release"]) if current else None
+    files: dict[str, str] = {}
+    for rel in _files_below(staging):
+        path = staging / rel
+        sha = file_sha(path)
+        files[rel] = sha
+        old = current_dir / rel if current_dir else None
+        if old is not None and old.is_file() and os.path.samefile(old, path):
+            continue
+        if old is not None and old.is_file() and current.get("files", {}).get(rel) == sha:
+            tmp = path.with_name(f".{path.name}.link")
+            os.link(old, tmp)
+            os.replace(tmp, path)
+            continue
+        result.written += 1
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    for folder in sorted({(staging / rel).parent for rel in files}, key=lambda p: len(p.parts), reverse=True):
+        fsync_dir(folder)
+    result.files = len(files)
+    release = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
+    manifest["release"] = release
+    manifest["files"] = files
+    manifest["problems"] = {k: [str(p) for p in v] for k, v in sorted(result.problems.items())}
+    target = releases.release_dir(release)
+    if target.exists():
+        shutil.rmtree(staging)  # the same release exists already (content went back to it)
+    else:
+        os.replace(staging, target)
+    fsync_dir(releases.root)
+    atomic_write(releases.root / f"{release}.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
+    releases.switch(release)
+    return release

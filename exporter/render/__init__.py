@@ -1,0 +1,98 @@
+"""The renderer seam: a renderer is a name and one method, ``render(job) -> list[Path]``.
+
+The pipeline (:mod:`exporter.publish`) calls every enabled renderer once per issue that needs
+rendering (``job.issue`` set; write only below ``issues/<id>/``) and once for the whole edition
+(``job.issue is None``; archive pages, feeds, catalogs). A renderer returns the files it wrote; for a
+scope it has nothing to do in, it returns ``[]``. :mod:`exporter.render.null` shows the whole contract.
+
+Adding a format is one module plus one line in ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from exporter.model import Issue, Publication
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+# name → "module:Class". Per-issue renders run in this order, so the site can link the PDF and EPUB.
+# Imported lazily: `exporter --help` and `validate` must not import WeasyPrint.
+REGISTRY: dict[str, str] = {
+    "pdf": "exporter.render.pdf:PdfRenderer",
+    "epub": "exporter.render.epub:EpubRenderer",
+    "site": "exporter.render.site:SiteRenderer",
+    "feeds": "exporter.render.feeds:FeedsRenderer",
+    "opds": "exporter.render.opds:OpdsRenderer",
+    "null": "exporter.render.null:NullRenderer",
+}
+DEFAULT_FORMATS = ("pdf", "epub", "site", "feeds", "opds")
+
+# Public paths of the edition-wide documents (relative to the output root; never change them).
+# (format that writes it, path, media type, title suffix) — the web pages link every one that is built.
+EDITION_LINKS = (
+    ("feeds", "feeds/rss.xml", "application/rss+xml", "RSS"),
+    ("feeds", "feeds/atom.xml", "application/atom+xml", "Atom"),
+    ("feeds", "feeds/feed.json", "application/feed+json", "JSON Feed"),
+    ("feeds", "feeds/editions.xml", "application/atom+xml", "整期 PDF/EPUB"),
+    ("opds", "opds/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation", "OPDS"),
+)
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a renderer gets: the validated edition, the issue to render, and where to write."""
+
+    publication: Publication
+    issues: tuple[Issue, ...]  # every published issue, newest first
+    issue: Issue | None  # the issue to render; None for the edition-wide pass
+    out: Path  # the staging release: write files at their final paths below it
+    sources: Mapping[str, Path]  # issue id → the folder its files (images) are read from
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # the renderers enabled in this build
+    templates_dir: Path = TEMPLATES_DIR
+    options: Mapping[str, object] = field(default_factory=dict)
+
+    def source(self, issue: Issue) -> Path:
+        return self.sources[issue.id]
+
+    @cached_property
+    def templates(self) -> Environment:
+        from exporter.templating import environment
+
+        return environment(self.templates_dir)
+
+    def write(self, rel: str, data: bytes | str) -> Path:
+        """Write a file of this release at ``rel`` (a path relative to the output root)."""
+        target = (self.out / rel).resolve()
+        if self.out.resolve() not in target.parents:
+            raise ValueError(f"{rel} is outside the output folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        return target
+
+    def exists(self, rel: str) -> bool:
+        """Whether this release already has ``rel`` (e.g. the PDF, for links to it)."""
+        return (self.out / rel).is_file()
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    name: str
+
+    def render(self, job: Job) -> list[Path]: ...
+
+
+def get(name: str) -> Renderer:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown format {name!r}; known: {', '.join(REGISTRY)}")
+    module, _, cls = REGISTRY[name].partition(":")
+    renderer: Renderer = getattr(importlib.import_module(module), cls)()
+    return renderer

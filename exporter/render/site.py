@@ -1,0 +1,236 @@
+"""The web edition: archive index, one page per issue, one permalink page per article.
+
+Per issue it writes ``issues/<id>/index.html``, ``issues/<id>/<slug>.html`` and the photos under
+``issues/<id>/media/``; for the edition, ``index.html`` and ``assets/site.css``. Pages link each other
+relatively (the folder works anywhere) and carry absolute canonical URLs and schema.org JSON-LD.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from exporter.model import Article, Highlight, Image, Issue, Page, Publication
+from exporter.render import EDITION_LINKS, Job
+
+DOWNLOADS = (
+    ("pdf", "application/pdf", "PDF 版"),
+    ("epub", "application/epub+zip", "EPUB 电子书"),
+)
+
+
+class SiteRenderer:
+    name = "site"
+
+    def render(self, job: Job) -> list[Path]:
+        if job.issue is not None:
+            return self._issue(job, job.issue)
+        return self._edition(job)
+
+    # -- shared context ----------------------------------------------------------------------
+
+    def _context(self, job: Job, root: str, canonical: str, jsonld: Any) -> dict[str, Any]:
+        pub = job.publication
+        built = [link for link in EDITION_LINKS if link[0] in job.formats]
+        alternates = [
+            {"type": mtype, "href": pub.url(path), "title": f"{pub.title} {label}"}
+            for _, path, mtype, label in built
+        ]
+        formats_links = [{"type": mtype, "href": root + path, "label": label} for _, path, mtype, label in built]
+        return {
+            "pub": pub,
+            "root": root,
+            "canonical": canonical,
+            "jsonld": jsonld,
+            "alternates": alternates,
+            "formats_links": formats_links,
+        }
+
+    def _downloads(self, job: Job, issue: Issue, prefix: str) -> list[dict[str, str]]:
+        paths = {"pdf": issue.pdf_path, "epub": issue.epub_path}
+        return [
+            {"href": prefix + Path(paths[fmt]).name, "type": mtype, "label": label}
+            for fmt, mtype, label in DOWNLOADS
+            if job.exists(paths[fmt])
+        ]
+
+    # -- per issue ---------------------------------------------------------------------------
+
+    def _issue(self, job: Job, issue: Issue) -> list[Path]:
+        pub, env = job.publication, job.templates
+        written = self._copy_media(job, issue)
+
+        def img_src(image: Image) -> str:
+            return "media/" + image.file
+
+        def page_href(n: int) -> str:
+            return f"index.html#page-{n}" if issue.carries(n) else ""
+
+        def highlight_href(h: Highlight) -> str:
+            if h.article:
+                return f"{h.article}.html"
+            return page_href(h.page)
+
+        base = self._context(job, "../../", pub.url(issue.dir), issue_jsonld(pub, issue))
+        html = env.get_template("site/issue.html").render(
+            **base,
+            issue=issue,
+            downloads=self._downloads(job, issue, ""),
+            highlight_href=highlight_href,
+        )
+        written.append(job.write(issue.dir + "index.html", html))
+
+        template = env.get_template("site/article.html")
+        articles = issue.articles
+        for i, article in enumerate(articles):
+            page = issue.page_of(article)
+            ctx = self._context(
+                job, "../../", pub.url(issue.article_path(article)), article_jsonld(pub, issue, page, article)
+            )
+            html = template.render(
+                **ctx,
+                issue=issue,
+                page=page,
+                a=article,
+                updated=issue.article_updated(article),
+                prev=articles[i - 1] if i > 0 else None,
+                next=articles[i + 1] if i + 1 < len(articles) else None,
+                img_src=img_src,
+                page_href=page_href,
+            )
+            written.append(job.write(issue.article_path(article), html))
+        return written
+
+    def _copy_media(self, job: Job, issue: Issue) -> list[Path]:
+        written = []
+        for article in issue.articles:
+            for image in article.images:
+                target = job.out / issue.dir / "media" / image.file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(job.source(issue) / image.file, target)
+                written.append(target)
+        return written
+
+    # -- edition -----------------------------------------------------------------------------
+
+    def _edition(self, job: Job) -> list[Path]:
+        pub = job.publication
+        css = (job.templates_dir / "site" / "site.css").read_bytes()
+        written = [job.write("assets/site.css", css)]
+        items = [
+            {
+                "issue": issue,
+                "href": issue.dir + "index.html",
+                "downloads": self._downloads(job, issue, issue.dir),
+            }
+            for issue in job.issues
+        ]
+        latest = None
+        if job.issues:
+            issue = job.issues[0]
+
+            def highlight_href(h: Highlight, issue: Issue = issue) -> str:
+                if h.article:
+                    return f"{issue.dir}{h.article}.html"
+                return f"{issue.dir}index.html#page-{h.page}" if issue.carries(h.page) else ""
+
+            latest = {
+                "issue": issue,
+                "href": issue.dir + "index.html",
+                "highlight_href": highlight_href,
+                "articles": [
+                    {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)}
+                    for a in issue.articles
+                ],
+            }
+        html = job.templates.get_template("site/index.html").render(
+            **self._context(job, "", pub.base_url, periodical_jsonld(pub, job.issues)),
+            issues=items,
+            latest=latest,
+        )
+        written.append(job.write("index.html", html))
+        return written
+
+
+# -- schema.org ----------------------------------------------------------------------------------
+
+
+def periodical(pub: Publication) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@type": "Periodical",
+        "@id": pub.base_url + "#periodical",
+        "name": pub.title,
+        "inLanguage": pub.language,
+        "url": pub.base_url,
+        "publisher": {"@type": "Organization", "name": pub.publisher_name},
+    }
+    if pub.english_title:
+        data["alternateName"] = pub.english_title
+    if pub.issn:
+        data["issn"] = pub.issn
+    return data
+
+
+def periodical_jsonld(pub: Publication, issues: tuple[Issue, ...]) -> dict[str, Any]:
+    data = {"@context": "https://schema.org", **periodical(pub)}
+    if issues:
+        data["hasPart"] = [
+            {"@type": "PublicationIssue", "@id": pub.url(i.dir), "issueNumber": str(i.total_number),
+             "datePublished": i.date.isoformat(), "url": pub.url(i.dir)}
+            for i in issues
+        ]  # fmt: skip
+    return data
+
+
+def publication_issue(pub: Publication, issue: Issue) -> dict[str, Any]:
+    return {
+        "@type": "PublicationIssue",
+        "@id": pub.url(issue.dir),
+        "issueNumber": str(issue.total_number),
+        "datePublished": issue.date.isoformat(),
+        "numberOfPages": issue.page_count,
+        "url": pub.url(issue.dir),
+        "isPartOf": periodical(pub),
+    }
+
+
+def issue_jsonld(pub: Publication, issue: Issue) -> dict[str, Any]:
+    data = {"@context": "https://schema.org", **publication_issue(pub, issue)}
+    data["hasPart"] = [
+        {"@type": "NewsArticle", "headline": a.headline, "url": pub.url(issue.article_path(a))}
+        for a in issue.articles
+    ]
+    return data
+
+
+def article_jsonld(pub: Publication, issue: Issue, page: Page, a: Article) -> dict[str, Any]:
+    url = pub.url(issue.article_path(a))
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "@id": url,
+        "mainEntityOfPage": url,
+        "url": url,
+        "headline": a.headline,
+        "description": a.summary,
+        "inLanguage": pub.language,
+        "datePublished": issue.article_published(a).isoformat(timespec="seconds"),
+        "dateModified": issue.article_updated(a).isoformat(timespec="seconds"),
+        "pageStart": str(page.number),
+        "printEdition": issue.date_text,
+        "printPage": str(page.number),
+        "isPartOf": publication_issue(pub, issue),
+        "publisher": {"@type": "Organization", "name": pub.publisher_name},
+    }
+    if a.subheadline:
+        data["alternativeHeadline"] = a.subheadline
+    if a.authors:
+        data["author"] = [{"@type": "Person", "name": name} for name in a.authors]
+    elif a.source:
+        data["author"] = {"@type": "Organization", "name": a.source}
+    if a.images:
+        data["image"] = [pub.url(f"{issue.dir}media/{img.file}") for img in a.images]
+    if a.tags:
+        data["keywords"] = list(a.tags)
+    return data
