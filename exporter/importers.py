@@ -108,6 +108,8 @@ def corpus_issue(corpus: dict[str, Any], folder: Path, number: int, total: int, 
             "sample": True,
             "note": note,
             "highlights": highlights,
-            "pages": [{"number": i, "name": name, "articles": slugs} for i, (name, slugs) in enumerate(pages.items(), 1)],
+            "pages": [
+                {"number": i, "name": name, "articles": slugs} for i, (name, slugs) in enumerate(pages.items(), 1)
+            ],
         },
     )

@@ -70,9 +70,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -167,17 +165,13 @@ def load_publication(root: Path) -> Publication:
 
 def issue_dirs(root: Path) -> list[Path]:
     """Issue folders: every visible sub-folder of the content root."""
-    return sorted(
-        p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and not p.is_symlink()
-    )
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and not p.is_symlink())
 
 
 def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     match = _FRONT_MATTER.match(text)
     if not match:
-        raise ContentError(
-            Problem(rel, "", "must start with YAML front matter between two '---' lines", "E101")
-        )
+        raise ContentError(Problem(rel, "", "must start with YAML front matter between two '---' lines", "E101"))
     meta_text = match.group(1) or ""
     return parse_yaml(meta_text, rel, line_offset=1), match.group(2), meta_text.count("\n") + 2
 
@@ -186,9 +180,7 @@ def load_article(path: Path, root: Path, publication: Publication, issue_id: str
     rel = _rel(path, root)
     slug = path.stem
     if not re.match(SLUG_RE, slug):
-        raise ContentError(
-            Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", "E204")
-        )
+        raise ContentError(Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", "E204"))
     meta, body, _ = split_front_matter(read_text(path, root), rel)
     for key in ("slug", "body_html"):
         if key in meta:
@@ -204,8 +196,7 @@ def load_article(path: Path, root: Path, publication: Publication, issue_id: str
         article = Article.model_validate(data, context={"issue_dir": root})
     except ValidationError as exc:
         problems += [
-            p if p.field != "body_html" else Problem(p.file, "body", p.message, p.code)
-            for p in problems_from(exc, rel)
+            p if p.field != "body_html" else Problem(p.file, "body", p.message, p.code) for p in problems_from(exc, rel)
         ]
     if problems:
         raise ContentError(*problems)
@@ -255,9 +246,7 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
                 elif slug in articles:
                     refs.append(articles[slug])
                 elif not (folder / f"{slug}.md").exists():
-                    problems.append(
-                        Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205")
-                    )
+                    problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205"))
                 if isinstance(slug, str):
                     placed.add(slug)
             resolved_pages.append({**page, "articles": refs})

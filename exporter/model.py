@@ -35,9 +35,7 @@ WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "�
 
 # Characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, surrogates, U+FFFE/U+FFFF),
 # plus C1 controls and the bidi overrides that can disguise text.
-_ILLEGAL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
-)
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -47,9 +45,7 @@ MAX_IMAGE_PIXELS = 40_000_000
 def check_chars(value: str) -> str:
     match = _ILLEGAL.search(value)
     if match:
-        raise ValueError(
-            f"contains the control character U+{ord(match.group()):04X} at position {match.start()}"
-        )
+        raise ValueError(f"contains the control character U+{ord(match.group()):04X} at position {match.start()}")
     return value
 
 
@@ -158,9 +154,7 @@ def inspect_image(issue_dir: Path, rel: str) -> tuple[str, int, int]:
             with PILImage.open(target) as img:
                 fmt, (width, height) = img.format, img.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    raise ValueError(
-                        f"image {rel} has {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS}"
-                    )
+                    raise ValueError(f"image {rel} has {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS}")
                 img.verify()
         except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
             raise ValueError(f"image {rel} is a decompression bomb: {exc}") from None
@@ -369,9 +363,7 @@ class Issue(Model):
                 if h.article not in carried:
                     raise ValueError(f"highlights.{i}.article: no article {h.article!r} in this issue")
                 if carried[h.article] != h.page:
-                    raise ValueError(
-                        f"highlights.{i}.page: {h.article!r} runs on page {carried[h.article]}"
-                    )
+                    raise ValueError(f"highlights.{i}.page: {h.article!r} runs on page {carried[h.article]}")
         for p in self.pages:
             for a in p.articles:
                 for name in ("continued_on", "continued_from"):
@@ -379,9 +371,7 @@ class Issue(Model):
                     if target is None:
                         continue
                     if target > self.page_count:
-                        raise ValueError(
-                            f"{a.slug}: {name} page {target} exceeds page_count {self.page_count}"
-                        )
+                        raise ValueError(f"{a.slug}: {name} page {target} exceeds page_count {self.page_count}")
                     if target == p.number:
                         raise ValueError(f"{a.slug}: {name} points at its own page {target}")
         return self

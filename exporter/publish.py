@@ -208,7 +208,9 @@ def environment_key(formats: tuple[str, ...], templates_dir: Path, renderers: li
     # The package's own code is an input too (an editable install keeps its version number).
     package = Path(__file__).resolve().parent
     _hash_files(digest, package, [str(p.relative_to(package)) for p in package.rglob("*.py")])
-    _hash_files(digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()])
+    _hash_files(
+        digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()]
+    )
     for renderer in renderers:
         fingerprint = getattr(renderer, "fingerprint", None)
         if fingerprint is not None:
@@ -408,9 +410,7 @@ def _render(
                 result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
         except RenderError as exc:
             shutil.rmtree(staging / issue.dir, ignore_errors=True)
-            result.problems.setdefault(issue.id, []).append(
-                Problem(f"{issue.id}/", renderer.name, str(exc), "E401")
-            )
+            result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", renderer.name, str(exc), "E401"))
             plan.issues.remove(issue)
             last_good = _last_good(releases, plan.publication, previous)
             if last_good and current_dir and _reuse(current_dir, staging, previous["files"]):

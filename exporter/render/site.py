@@ -34,8 +34,7 @@ class SiteRenderer:
         pub = job.publication
         built = [link for link in EDITION_LINKS if link[0] in job.formats]
         alternates = [
-            {"type": mtype, "href": pub.url(path), "title": f"{pub.title} {label}"}
-            for _, path, mtype, label in built
+            {"type": mtype, "href": pub.url(path), "title": f"{pub.title} {label}"} for _, path, mtype, label in built
         ]
         formats_links = [{"type": mtype, "href": root + path, "label": label} for _, path, mtype, label in built]
         return {
@@ -140,8 +139,7 @@ class SiteRenderer:
                 "href": issue.dir + "index.html",
                 "highlight_href": highlight_href,
                 "articles": [
-                    {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)}
-                    for a in issue.articles
+                    {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)} for a in issue.articles
                 ],
             }
         html = job.templates.get_template("site/index.html").render(
@@ -198,8 +196,7 @@ def publication_issue(pub: Publication, issue: Issue) -> dict[str, Any]:
 def issue_jsonld(pub: Publication, issue: Issue) -> dict[str, Any]:
     data = {"@context": "https://schema.org", **publication_issue(pub, issue)}
     data["hasPart"] = [
-        {"@type": "NewsArticle", "headline": a.headline, "url": pub.url(issue.article_path(a))}
-        for a in issue.articles
+        {"@type": "NewsArticle", "headline": a.headline, "url": pub.url(issue.article_path(a))} for a in issue.articles
     ]
     return data
 

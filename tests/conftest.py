@@ -1,0 +1,59 @@
+"""Shared test helpers: the sample content, the corpus fixture, and builds into temporary folders."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from exporter.publish import BuildResult, build
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "content"  # the seed edition (2026-03-30) and a sample history issue
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # 29 real articles, one page per channel
+SEED_ID = "2026-03-30"
+CORPUS_ID = "2026-06-12"
+
+
+def copy_content(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A private, writable copy of the sample content."""
+    return copy_content(SAMPLE, tmp_path / "content")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A private, writable copy of the corpus fixture."""
+    return copy_content(CORPUS, tmp_path / "corpus")
+
+
+Builder = Callable[..., BuildResult]
+
+
+@pytest.fixture
+def run_build() -> Builder:
+    """build(content, out, formats=...) with a clear failure when an issue did not publish."""
+
+    def run(content: Path, out: Path, formats: tuple[str, ...] = ("site",), **kw: object) -> BuildResult:
+        result = build(content, out, formats, **kw)  # type: ignore[arg-type]
+        return result
+
+    return run
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below root (following the output link) with its bytes."""
+    root = root.resolve()
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def tree_inodes(root: Path) -> dict[str, int]:
+    root = root.resolve()
+    return {str(p.relative_to(root)): p.stat().st_ino for p in sorted(root.rglob("*")) if p.is_file()}
