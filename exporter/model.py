@@ -102,7 +102,7 @@ def safe_relative_path(value: str) -> str:
 class Image(Model):
     """A photo with alt text, caption and credit. The file is checked when validated in context."""
 
-    file: Annotated[str, AfterValidator(safe_relative_path)]
+    file: str = Field(description="Path inside the issue folder, e.g. images/photo.jpg.")
     alt: Line
     caption: OptLine = ""
     credit: OptLine = ""
@@ -114,16 +114,31 @@ class Image(Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _inspect_file(cls, data: Any, info: ValidationInfo) -> Any:
-        issue_dir = (info.context or {}).get("issue_dir")
-        if issue_dir is None or not isinstance(data, dict) or not isinstance(data.get("file"), str):
-            return data
-        for key in ("media_type", "width", "height"):
-            if key in data:
-                raise ValueError(f"'{key}' is read from the image file; remove it")
-        rel = safe_relative_path(data["file"])
-        media_type, width, height = inspect_image(Path(issue_dir), rel)
-        return {**data, "media_type": media_type, "width": width, "height": height}
+    def _no_derived_keys(cls, data: Any, info: ValidationInfo) -> Any:
+        if (info.context or {}).get("issue_dir") is not None and isinstance(data, dict):
+            for key in ("media_type", "width", "height"):
+                if key in data:
+                    raise ValueError(f"'{key}' is read from the image file; remove it")
+        return data
+
+    @field_validator("file")
+    @classmethod
+    def _inspect_file(cls, value: str, info: ValidationInfo) -> str:
+        """Check the file itself when validated in context (the loader's); remember what it holds."""
+        value = safe_relative_path(value)
+        context = info.context or {}
+        if context.get("issue_dir") is not None:
+            found = context.setdefault("images", {})
+            found[value] = inspect_image(Path(context["issue_dir"]), value)
+        return value
+
+    @model_validator(mode="after")
+    def _fill_from_file(self, info: ValidationInfo) -> Image:
+        found = (info.context or {}).get("images", {}).get(self.file)
+        if found:
+            for key, value in zip(("media_type", "width", "height"), found, strict=True):
+                object.__setattr__(self, key, value)
+        return self
 
 
 def resolve_inside(root: Path, rel: str) -> Path:

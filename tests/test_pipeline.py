@@ -1,0 +1,149 @@
+"""The build pipeline: deterministic, incremental, atomic, and open to a new renderer in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from exporter import render
+from exporter.publish import Releases, build
+from exporter.render import Job
+from tests.conftest import SEED_ID, tree_bytes, tree_inodes
+
+FAST = ("site", "null")
+
+
+def test_two_builds_are_byte_identical_and_the_second_rewrites_nothing(tmp_path: Path, content: Path) -> None:
+    first = build(content, tmp_path / "out", FAST)
+    assert first.changed and sorted(first.rendered) == ["2026-03-23", SEED_ID]
+    before, inodes = tree_bytes(tmp_path / "out"), tree_inodes(tmp_path / "out")
+    target = os.readlink(tmp_path / "out")
+
+    second = build(content, tmp_path / "out", FAST)
+    assert not second.changed
+    assert second.rendered == [] and second.written == 0
+    assert os.readlink(tmp_path / "out") == target
+    assert tree_bytes(tmp_path / "out") == before
+    assert tree_inodes(tmp_path / "out") == inodes, "a file was rewritten"
+
+
+def test_same_input_gives_the_same_bytes_in_separate_outputs(tmp_path: Path, content: Path) -> None:
+    build(content, tmp_path / "a", FAST)
+    build(content, tmp_path / "b", FAST)
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+    assert os.readlink(tmp_path / "a").split("/")[-1] == os.readlink(tmp_path / "b").split("/")[-1]
+
+
+def test_editing_one_article_rerenders_only_its_issue(tmp_path: Path, content: Path) -> None:
+    build(content, tmp_path / "out", FAST)
+    old = tree_inodes(tmp_path / "out")
+    article = content / SEED_ID / "ai-plus-industry-forum.md"
+    article.write_text(article.read_text("utf-8").replace("论坛现场还启动了", "论坛现场同时启动了"), "utf-8")
+
+    result = build(content, tmp_path / "out", FAST)
+    assert result.changed
+    assert result.rendered == [SEED_ID] and result.reused == ["2026-03-23"]
+    new = tree_inodes(tmp_path / "out")
+    changed = sorted(path for path in new if old.get(path) != new[path])
+    assert f"issues/{SEED_ID}/ai-plus-industry-forum.html" in changed
+    assert not any(p.startswith("issues/2026-03-23/") for p in changed), changed
+    # unchanged pages of the edited issue are not rewritten either
+    assert f"issues/{SEED_ID}/media/images/kevin-kelly-ai-glasses.png" not in changed
+    page = (tmp_path / "out" / "issues" / SEED_ID / "ai-plus-industry-forum.html").read_text("utf-8")
+    assert "论坛现场同时启动了" in page
+
+
+def test_output_is_a_link_swapped_to_complete_releases(tmp_path: Path, content: Path) -> None:
+    out = tmp_path / "out"
+    build(content, out, FAST)
+    assert out.is_symlink()
+    releases = Releases(out)
+    manifest = releases.manifest()
+    assert set(manifest["files"]) == set(tree_bytes(out))
+    # the release folder is beside the output link, never inside it
+    assert releases.root.parent == out.parent
+    assert not any(name.startswith(".") for name in os.listdir(out))
+    # leftovers of a killed build are cleared by the next one
+    stale = releases.root / ".staging-killed"
+    stale.mkdir()
+    (content / SEED_ID / "issue.yaml").write_text(
+        (content / SEED_ID / "issue.yaml").read_text("utf-8").replace("name: 要闻", "name: 头版"), "utf-8"
+    )
+    build(content, out, FAST)
+    assert not stale.exists()
+    assert "第1版 · 头版" in (out / "issues" / SEED_ID / "index.html").read_text("utf-8")
+
+
+def test_refuses_to_overwrite_a_real_folder(tmp_path: Path, content: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "precious.txt").write_text("keep me")
+    from exporter.errors import PublishError
+
+    with pytest.raises(PublishError, match="not an exporter output link"):
+        build(content, tmp_path / "out", FAST)
+    assert (tmp_path / "out" / "precious.txt").read_text() == "keep me"
+
+
+def test_embargoed_issue_is_invisible_until_its_time(tmp_path: Path, content: Path) -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    before = datetime(2026, 3, 30, 5, 59, tzinfo=tz)  # seed publish_time is 06:00 +08:00
+    result = build(content, tmp_path / "out", FAST, now=before)
+    assert result.embargoed == [SEED_ID]
+    assert result.next_embargo == datetime(2026, 3, 30, 6, 0, tzinfo=tz)
+    assert not (tmp_path / "out" / "issues" / SEED_ID).exists()
+    assert SEED_ID not in "".join(b.decode("utf-8", "replace") for b in tree_bytes(tmp_path / "out").values())
+
+    result = build(content, tmp_path / "out", FAST, now=datetime(2026, 3, 30, 6, 0, tzinfo=tz))
+    assert result.embargoed == [] and result.rendered == [SEED_ID]
+    assert (tmp_path / "out" / "issues" / SEED_ID / "index.html").is_file()
+
+
+def test_broken_edit_keeps_the_last_good_version(tmp_path: Path, content: Path) -> None:
+    build(content, tmp_path / "out", FAST)
+    before = tree_bytes(tmp_path / "out")
+    issue = content / SEED_ID / "issue.yaml"
+    issue.write_text(issue.read_text("utf-8").replace("total_number: 2663", "total_number: -1"), "utf-8")
+    result = build(content, tmp_path / "out", FAST)
+    assert result.kept == [SEED_ID] and SEED_ID in result.problems
+    assert tree_bytes(tmp_path / "out") == before
+
+
+class CountingRenderer:
+    """A renderer defined outside the package: one class, one registry line."""
+
+    name = "counting"
+    calls: list[str | None] = []
+
+    def render(self, job: Job) -> list[Path]:
+        CountingRenderer.calls.append(job.issue.id if job.issue else None)
+        if job.issue is None:
+            data = {"issues": [i.id for i in job.issues], "title": job.publication.title}
+            return [job.write("counting.json", json.dumps(data, ensure_ascii=False))]
+        return [job.write(f"{job.issue.dir}count.txt", str(len(job.issue.articles)))]
+
+
+def test_a_new_renderer_is_one_module_and_one_registry_line(
+    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(render.REGISTRY, "counting", f"{__name__}:CountingRenderer")  # the one line
+    CountingRenderer.calls.clear()
+    result = build(content, tmp_path / "out", ("counting",))
+    assert result.timings.keys() == {"counting"}
+    assert sorted(CountingRenderer.calls, key=str) == ["2026-03-23", SEED_ID, None]
+    assert json.loads((tmp_path / "out" / "counting.json").read_text("utf-8"))["issues"] == [SEED_ID, "2026-03-23"]
+    assert (tmp_path / "out" / "issues" / SEED_ID / "count.txt").read_text() == "2"
+    # the null renderer shipped with the package satisfies the same protocol
+    assert isinstance(render.get("null"), render.Renderer)
+
+
+def test_unknown_format_is_refused(tmp_path: Path, content: Path) -> None:
+    from exporter.errors import PublishError
+
+    with pytest.raises(PublishError, match="unknown format 'mobi'"):
+        build(content, tmp_path / "out", ("mobi",))
+    assert not (tmp_path / "out").exists()
