@@ -1,0 +1,81 @@
+"""The command line, the docs that come from the model, and the import-cost promise."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from exporter.cli import main
+from exporter.schema import KINDS, schema
+from tests.conftest import CORPUS, ROOT, SAMPLE
+
+
+def test_validate_accepts_the_sample_and_the_corpus_fixture() -> None:
+    for root in (SAMPLE, CORPUS):
+        result = CliRunner().invoke(main, ["validate", "--content", str(root)])
+        assert result.exit_code == 0, result.output
+        assert "0 invalid" in result.output
+
+
+def test_validate_of_a_missing_folder_names_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", "--content", str(tmp_path / "nope")])
+    assert result.exit_code == 3 and "nope: content folder does not exist" in result.output
+
+
+def test_build_prints_a_one_line_summary(tmp_path: Path, content: Path) -> None:
+    args = ["build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "site"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert re.fullmatch(r"published release [0-9a-f]{16}; 2 rendered; 0 reused; .* in [\d.]+s \(site=[\d.]+s\)\n", first.output)
+    second = CliRunner().invoke(main, args)
+    assert second.output.startswith("unchanged release") and "0 files written" in second.output
+
+
+def test_new_starts_the_next_issue(content: Path) -> None:
+    result = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-04-06"])
+    assert result.exit_code == 0, result.output
+    assert "第12期, 总第2664期" in result.output
+    check = CliRunner().invoke(main, ["validate", "--content", str(content)])
+    assert check.exit_code == 0, check.output and "3 valid issue(s)" in check.output
+
+
+def test_committed_json_schemas_are_generated_from_the_model() -> None:
+    for kind in KINDS:
+        committed = json.loads((ROOT / "docs" / "schema" / f"{kind}.schema.json").read_text("utf-8"))
+        assert committed == schema(kind), f"docs/schema/{kind}.schema.json is stale: run `make schema`"
+
+
+def test_schemas_accept_the_sample_files() -> None:
+    import jsonschema
+    import yaml
+
+    from exporter.load import split_front_matter
+
+    jsonschema.validate(yaml.safe_load((SAMPLE / "publication.yaml").read_text("utf-8")), schema("publication"))
+    for issue in sorted(p for p in SAMPLE.iterdir() if p.is_dir()):
+        jsonschema.validate(yaml.safe_load((issue / "issue.yaml").read_text("utf-8")), schema("issue"))
+        for md in issue.glob("*.md"):
+            meta, _, _ = split_front_matter(md.read_text("utf-8"), md.name)
+            jsonschema.validate(json.loads(json.dumps(meta, default=str)), schema("article"))
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for name in main.commands:
+        assert f"exporter {name}" in readme, f"README does not show `exporter {name}`"
+    assert "make run" in readme and "make test" in readme
+
+
+def test_help_and_validate_do_not_import_the_heavy_engines() -> None:
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom exporter.cli import main\n"
+        f"CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['validate', '--content', {str(SAMPLE)!r}])\n"
+        "print(sorted(m for m in ('weasyprint', 'ebooklib', 'feedgen', 'apscheduler') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
