@@ -59,7 +59,7 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML aliases (*name) are not allowed", event.start_mark
             )
@@ -81,7 +81,7 @@ def read_text(path: Path, root: Path) -> str:
     try:
         resolve_inside(root, str(path.relative_to(root)))
     except ValueError:
-        raise ContentError(Problem(rel, "", "is a link to a place outside the content", "E301"))
+        raise ContentError(Problem(rel, "", "is a link to a place outside the content", "E301")) from None
     if not path.is_file():
         raise ContentError(Problem(rel, "", "is not a regular file", "E301"))
     size = path.stat().st_size
@@ -314,7 +314,7 @@ def load_content(root: Path, only: set[str] | None = None) -> Content:
 def _check_order(content: Content) -> None:
     """Total numbers must rise with the date; an issue that breaks the order is refused."""
     ordered = sorted(content.issues, key=lambda i: (i.date, i.total_number))
-    keep = []
+    keep: list[Issue] = []
     for issue in ordered:
         if keep and issue.total_number <= keep[-1].total_number:
             content.failed[issue.id] = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -58,7 +59,7 @@ def render_markdown(source: str, base_url: str) -> str:
 
 
 class _Text(HTMLParser):
-    BLOCKS = {"p", "li", "h2", "h3", "h4", "tr", "blockquote", "pre", "br", "caption"}
+    BLOCKS: ClassVar[set[str]] = {"p", "li", "h2", "h3", "h4", "tr", "blockquote", "pre", "br", "caption"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -173,9 +173,9 @@ class Releases:
             else:
                 path.unlink(missing_ok=True)
         for folder in self.root.iterdir():
-            if folder.is_dir() and not folder.name.startswith(".") and folder.name != "sources":
-                if folder.name not in keep:
-                    shutil.rmtree(folder, ignore_errors=True)
+            is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name != "sources"
+            if is_release and folder.name not in keep:
+                shutil.rmtree(folder, ignore_errors=True)
         for snap in (self.root / "sources").glob("*/*"):
             if f"sources/{snap.parent.name}/{snap.name}" not in used_sources:
                 shutil.rmtree(snap.parent, ignore_errors=True)
@@ -360,13 +360,13 @@ def _plan(
         previous = current.get("issues", {}).get(issue_id)
         if not previous:
             continue
-        issue = _last_good(releases, content.publication, previous)
-        if issue is None:
+        last_good = _last_good(releases, content.publication, previous)
+        if last_good is None:
             continue
         snapshot = releases.root / previous["source"]
-        issues.append(issue)
-        sources[issue.id] = snapshot
-        keys[issue.id] = key_of(snapshot, issue)
+        issues.append(last_good)
+        sources[issue_id] = snapshot
+        keys[issue_id] = key_of(snapshot, last_good)
         result.kept.append(issue_id)
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]

@@ -6,6 +6,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -117,7 +118,7 @@ class CountingRenderer:
     """A renderer defined outside the package: one class, one registry line."""
 
     name = "counting"
-    calls: list[str | None] = []
+    calls: ClassVar[list[str | None]] = []
 
     def render(self, job: Job) -> list[Path]:
         CountingRenderer.calls.append(job.issue.id if job.issue else None)
