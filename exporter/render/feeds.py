@@ -1,0 +1,614 @@
+"""Feeds: RSS 2.0, Atom (RFC 4287, archived per RFC 5005), JSON Feed 1.1, per-page feeds, editions, OPML.
+
+Everything here is written in the edition pass (``job.issue is None``)::
+
+    feeds/rss.xml  feeds/atom.xml  feeds/feed.json   articles of the latest ``feed_issues`` issues
+    feeds/archive/<issue id>.xml                     RFC 5005 archive document of one issue
+    feeds/pages/<key>.xml                            one Atom feed per 版 name (or number, unnamed)
+    feeds/editions.xml                               one entry per issue, PDF and EPUB as enclosures
+    feeds/feeds.opml                                 every feed above
+    feeds/feed.xsl  feeds/icon.png  feeds/logo.png   copied from templates/feeds/
+
+Every time comes from the content (issue and article times, in the publication's zone), so the same
+content gives the same bytes. feedgen writes the RSS and the article Atom documents; its Atom output
+is post-processed with lxml (entry link attributes, RFC 5005 links, the stylesheet instruction), and the
+editions feed, which needs enclosures on Atom entries, is written with lxml directly (GUIDE §2).
+All documents are made in memory first and written only when every one of them succeeded, so a failure
+never leaves a feed that half-exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from exporter.errors import RenderError
+from exporter.model import Article, Image, Issue, Page, Publication
+from exporter.render import Job
+
+ATOM = "http://www.w3.org/2005/Atom"
+FH = "http://purl.org/syndication/history/1.0"  # RFC 5005
+SY = "http://purl.org/rss/1.0/modules/syndication/"
+DC = "http://purl.org/dc/elements/1.1/"
+DCTERMS = "http://purl.org/dc/terms/"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = "application/atom+xml"
+JSON_TYPE = "application/feed+json"
+HTML_TYPE = "text/html"
+
+RSS_PATH = "feeds/rss.xml"
+ATOM_PATH = "feeds/atom.xml"
+JSON_PATH = "feeds/feed.json"
+EDITIONS_PATH = "feeds/editions.xml"
+OPML_PATH = "feeds/feeds.opml"
+STYLESHEET = "feeds/feed.xsl"
+ICON = "feeds/icon.png"
+LOGO = "feeds/logo.png"
+STATIC = (STYLESHEET, ICON, LOGO)  # copied from templates/<same path>
+
+GENERATOR = "exporter"
+TTL_MINUTES = 1440  # a weekly paper; corrections appear within a day
+
+# (path attribute of Issue, media type, label): the whole-issue files, attached when they exist.
+DOWNLOADS = (
+    ("pdf_path", "application/pdf", "PDF 版"),
+    ("epub_path", "application/epub+zip", "EPUB 电子书"),
+)
+COVER_NAMES = ("cover.jpg", "cover.jpeg", "cover.png", "cover.webp")
+THUMB_NAMES = ("thumbnail.jpg", "thumbnail.jpeg", "thumbnail.png", "thumbnail.webp")
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+_FRAGMENT_HREF = re.compile(r'href="(#[^"]*)"')
+
+
+# -- shared helpers (also used by exporter.render.opds) ------------------------------------------
+
+
+def local(pub: Publication, value: datetime) -> datetime:
+    """A content time in the publication's zone, to the second (+08:00 for Asia/Shanghai)."""
+    return value.astimezone(pub.tz).replace(microsecond=0)
+
+
+def rfc3339(pub: Publication, value: datetime) -> str:
+    return local(pub, value).isoformat()
+
+
+def rfc822(pub: Publication, value: datetime) -> str:
+    return format_datetime(local(pub, value))
+
+
+def epoch(pub: Publication) -> datetime:
+    """The time of a feed with no issues at all (Atom needs one; it must not be now())."""
+    return datetime.fromtimestamp(0, pub.tz)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A whole-issue file (PDF, EPUB) that exists in the release."""
+
+    path: str
+    url: str
+    media_type: str
+    label: str
+    length: int
+
+
+def downloads(job: Job, issue: Issue) -> list[Download]:
+    found = []
+    for attr, media_type, label in DOWNLOADS:
+        rel: str = getattr(issue, attr)
+        if job.exists(rel):
+            size = (job.out / rel).stat().st_size
+            found.append(Download(rel, job.publication.url(rel), media_type, label, size))
+    return found
+
+
+def first_existing(job: Job, issue: Issue, names: Iterable[str]) -> Download | None:
+    for name in names:
+        rel = issue.dir + name
+        if job.exists(rel):
+            mtype = IMAGE_TYPES[Path(name).suffix]
+            return Download(rel, job.publication.url(rel), mtype, name, (job.out / rel).stat().st_size)
+    return None
+
+
+def covers(job: Job, issue: Issue) -> tuple[Download | None, Download | None]:
+    """(cover, thumbnail) of an issue when a renderer left ``issues/<id>/cover.*`` / ``thumbnail.*``."""
+    cover = first_existing(job, issue, COVER_NAMES)
+    thumb = first_existing(job, issue, THUMB_NAMES) or cover
+    return cover, thumb
+
+
+def highlights_text(issue: Issue) -> str:
+    """本期导读 as one line of plain text; the article headlines when the issue has no 导读."""
+    if issue.highlights:
+        parts = [f"{h.headline}（第{h.page}版）" for h in issue.highlights]
+        return "本期导读：" + "；".join(parts)
+    parts = [f"{a.headline}（第{issue.page_of(a).number}版）" for a in issue.articles]
+    return "本期要目：" + "；".join(parts)
+
+
+def highlights_html(pub: Publication, issue: Issue) -> str:
+    """本期导读 and the pages carried, as an HTML fragment with absolute links."""
+    out = []
+    if issue.highlights:
+        out.append("<p>本期导读</p>\n<ul>\n")
+        for h in issue.highlights:
+            label = html.escape(f"{h.headline}（第{h.page}版）")
+            if h.article:
+                url = html.escape(pub.url(f"{issue.dir}{h.article}.html"))
+                out.append(f'<li><a href="{url}">{label}</a></li>\n')
+            else:
+                out.append(f"<li>{label}</li>\n")
+        out.append("</ul>\n")
+    for page in issue.pages:
+        out.append(f"<p>{html.escape(page.label)}</p>\n<ul>\n")
+        for a in page.articles:
+            url = html.escape(pub.url(issue.article_path(a)))
+            out.append(f'<li><a href="{url}">{html.escape(a.headline)}</a></li>\n')
+        out.append("</ul>\n")
+    return "".join(out)
+
+
+def xml_bytes(root: Any, stylesheet: str | None = None) -> bytes:
+    """Serialise an lxml element (UTF-8, declaration, indented), with an optional xml-stylesheet PI."""
+    etree.indent(root, space="  ")
+    head = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    if stylesheet is not None:
+        head += f'<?xml-stylesheet type="text/xsl" href="{html.escape(stylesheet)}"?>\n'.encode()
+    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    return head + body + b"\n"
+
+
+def sub(parent: Any, tag: str, value: str | None = None, /, **attrib: str) -> Any:
+    """A child element with text ``value`` and attributes (``type_=`` for a Python keyword)."""
+    elem = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrib.items()})
+    if value is not None:
+        elem.text = value
+    return elem
+
+
+def relative_to(doc: str, target: str) -> str:
+    """The href from the document at output path ``doc`` to ``target`` (both relative to the root)."""
+    depth = doc.count("/")
+    return "../" * depth + target
+
+
+# -- the items of the article feeds --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    term: str
+    scheme: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article as every feed format shows it."""
+
+    id: str
+    url: str
+    title: str
+    authors: tuple[str, ...]
+    summary: str
+    content_html: str
+    published: datetime
+    updated: datetime
+    categories: tuple[Category, ...]
+    image: str | None = None
+
+
+def schemes(pub: Publication) -> dict[str, str]:
+    """Category schemes (Atom) / domains (RSS): the page (第1版), its name (section), the tags."""
+    return {kind: f"{pub.base_url}#{kind}" for kind in ("page", "section", "tag")}
+
+
+def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
+    pub = job.publication
+    url = pub.url(issue.article_path(a))
+    scheme = schemes(pub)
+    cats = [Category(f"第{page.number}版", scheme["page"], f"第{page.number}版")]
+    if page.name:
+        cats.append(Category(page.name, scheme["section"], page.name))
+    cats += [Category(tag, scheme["tag"], tag) for tag in a.tags]
+    authors = tuple(a.authors) or ((a.source,) if a.source else ())
+    images = [img for img in a.images if job.exists(f"{issue.dir}media/{img.file}")]
+    return Item(
+        id=issue.tag_uri(pub, a),
+        url=url,
+        title=a.headline,
+        authors=authors,
+        summary=a.summary,
+        content_html=article_html(pub, issue, a, [(img, pub.url(f"{issue.dir}media/{img.file}")) for img in images]),
+        published=local(pub, issue.article_published(a)),
+        updated=local(pub, issue.article_updated(a)),
+        categories=tuple(cats),
+        image=pub.url(f"{issue.dir}media/{images[0].file}") if images else None,
+    )
+
+
+def article_html(pub: Publication, issue: Issue, a: Article, images: Sequence[tuple[Image, str]]) -> str:
+    """The full article for a feed reader: heading lines, credit, photos, then the sanitised body."""
+    esc = html.escape
+    parts = []
+    if a.kicker:
+        parts.append(f"<p><em>{esc(a.kicker)}</em></p>\n")
+    if a.subheadline:
+        parts.append(f"<p><strong>——{esc(a.subheadline)}</strong></p>\n")
+    if a.credit_line:
+        parts.append(f"<p>{esc(a.credit_line)}</p>\n")
+    for img, src in images:
+        caption = " ".join(x for x in (img.caption, f"（{img.credit}）" if img.credit else "") if x)
+        size = f' width="{img.width}" height="{img.height}"' if img.width and img.height else ""
+        parts.append(f'<figure><img src="{esc(src)}" alt="{esc(img.alt)}"{size} />')
+        parts.append(f"<figcaption>{esc(caption)}</figcaption></figure>\n" if caption else "</figure>\n")
+    if a.source:
+        parts.append(f"<p>来源：{esc(a.source)}</p>\n")
+    permalink = pub.url(issue.article_path(a))
+    # In-page links (#note) would resolve against the feed, not the article: anchor them to the permalink.
+    body = _FRAGMENT_HREF.sub(
+        lambda m: f'href="{esc(permalink)}{m.group(1) if m.group(1) != "#" else ""}"', a.body_html
+    )
+    parts.append(body)
+    return "".join(parts)
+
+
+def issue_items(job: Job, issue: Issue, pages: Iterable[Page] | None = None) -> list[Item]:
+    """The articles of one issue in page order (the order of the print edition)."""
+    chosen = list(pages) if pages is not None else issue.pages
+    return [article_item(job, issue, page, a) for page in chosen for a in page.articles]
+
+
+# -- feed metadata -------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedMeta:
+    path: str  # where the document is written, relative to the output root
+    id: str
+    title: str
+    subtitle: str
+    home: str  # the web page this feed follows
+    updated: datetime
+    published: datetime | None
+    links: list[dict[str, str]] = field(default_factory=list)  # extra Atom feed links (RFC 5005)
+    archive: bool = False
+
+
+def feed_updated(pub: Publication, issues: Sequence[Issue]) -> datetime:
+    return local(pub, max(i.updated for i in issues)) if issues else epoch(pub)
+
+
+# -- RSS and Atom through feedgen ----------------------------------------------------------------
+
+
+def _feedgen(job: Job, meta: FeedMeta, items: Sequence[Item], self_type: str) -> Any:
+    from feedgen.feed import FeedGenerator
+
+    pub = job.publication
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(meta.id)
+    fg.title(meta.title)
+    fg.subtitle(meta.subtitle)  # also the RSS description
+    fg.link(href=pub.url(meta.path), rel="self", type=self_type)
+    for extra in meta.links:
+        fg.link(**extra)
+    fg.link(href=meta.home, rel="alternate", type=HTML_TYPE)  # RSS's <link> is the last one added
+    fg.language(pub.language)
+    fg.author({"name": pub.publisher_name})
+    if pub.copyright:
+        fg.rights(pub.copyright)
+    fg.generator(GENERATOR)
+    fg.icon(pub.url(ICON))
+    fg.image(url=pub.url(ICON), title=meta.title, link=meta.home, width="144", height="144")
+    fg.ttl(TTL_MINUTES)
+    fg.updated(meta.updated)
+    if meta.published is not None:
+        fg.pubDate(meta.published)
+    for item in items:  # already newest first: append keeps that order (feedgen prepends by default)
+        fe = fg.add_entry(order="append")
+        fe.id(item.id)  # also the RSS guid, isPermaLink="false" (a tag: URI)
+        fe.title(item.title)
+        fe.link(href=item.url, rel="alternate", type=HTML_TYPE)
+        for name in item.authors:
+            fe.author({"name": name})
+        if item.authors:
+            fe.dc.dc_creator(list(item.authors))
+        fe.summary(item.summary)  # Atom summary, RSS description
+        fe.content(item.content_html, type="html")  # Atom content, RSS content:encoded
+        fe.published(item.published)
+        fe.updated(item.updated)
+        if item.categories:
+            fe.category([{"term": c.term, "scheme": c.scheme, "label": c.label} for c in item.categories])
+    return fg
+
+
+def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
+    fg = _feedgen(job, meta, items, RSS_TYPE)
+    root = etree.fromstring(fg.rss_str(pretty=False), etree.XMLParser(remove_blank_text=True))
+    channel = root.find("channel")
+    # sy:updatePeriod (feedgen's syndication extension writes misspelled element names).
+    after = channel.find("ttl")
+    period = etree.Element(f"{{{SY}}}updatePeriod")
+    period.text = "weekly"
+    freq = etree.Element(f"{{{SY}}}updateFrequency")
+    freq.text = "1"
+    after.addnext(period)
+    period.addnext(freq)
+    etree.cleanup_namespaces(root, top_nsmap={"atom": ATOM, "content": CONTENT, "dc": DC, "sy": SY})
+    return xml_bytes(root, relative_to(meta.path, STYLESHEET))
+
+
+def atom_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
+    fg = _feedgen(job, meta, items, ATOM_TYPE)
+    fg.logo(job.publication.url(LOGO))  # after fg.image: logo() would replace the RSS image
+    root = etree.fromstring(fg.atom_str(pretty=False), etree.XMLParser(remove_blank_text=True))
+    root.set(XML_LANG, job.publication.language)
+    by_id = {item.id: item for item in items}
+    for entry in root.iterfind(f"{{{ATOM}}}entry"):
+        # feedgen drops every attribute of entry links but href (lkiesow/python-feedgen#135): restore them.
+        item = by_id[entry.findtext(f"{{{ATOM}}}id")]
+        for link in entry.iterfind(f"{{{ATOM}}}link"):
+            if link.get("href") == item.url:
+                link.set("rel", "alternate")
+                link.set("type", HTML_TYPE)
+        content = entry.find(f"{{{ATOM}}}content")
+        if content is not None:
+            content.set("{http://www.w3.org/XML/1998/namespace}base", item.url)
+    if meta.archive:
+        # RFC 5005 §4: <fh:archive/> marks a document whose entries never change.
+        marker = etree.Element(f"{{{FH}}}archive")
+        root.find(f"{{{ATOM}}}updated").addnext(marker)
+        etree.cleanup_namespaces(root, top_nsmap={"fh": FH})
+    return xml_bytes(root, relative_to(meta.path, STYLESHEET))
+
+
+# -- JSON Feed 1.1 -------------------------------------------------------------------------------
+
+
+def json_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
+    pub = job.publication
+    data: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": meta.title,
+        "home_page_url": meta.home,
+        "feed_url": pub.url(meta.path),
+        "description": meta.subtitle,
+        "icon": pub.url(ICON),
+        "favicon": pub.url(ICON),
+        "authors": [{"name": pub.publisher_name}],
+        "language": pub.language,
+        "items": [],
+    }
+    for item in items:
+        entry: dict[str, Any] = {
+            "id": item.id,
+            "url": item.url,
+            "title": item.title,
+            "content_html": item.content_html,
+            "summary": item.summary,
+            "date_published": item.published.isoformat(),
+            "date_modified": item.updated.isoformat(),
+            "tags": list(dict.fromkeys(c.label for c in item.categories)),
+            "language": pub.language,
+        }
+        if item.image:
+            entry["image"] = item.image
+        if item.authors:
+            entry["authors"] = [{"name": name} for name in item.authors]
+        data["items"].append(entry)
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# -- the editions feed (Atom, lxml) --------------------------------------------------------------
+
+
+def editions_document(job: Job, path: str = EDITIONS_PATH) -> bytes:
+    """One entry per issue: 导读 as summary, the PDF and EPUB as enclosures (only files that exist)."""
+    pub = job.publication
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    root.set(XML_LANG, pub.language)
+    sub(root, "id", pub.url(path))
+    sub(root, "title", f"{pub.title} 整期（PDF / EPUB）", type="text")
+    sub(root, "subtitle", f"{pub.title}每期的 PDF 版与 EPUB 电子书", type="text")
+    sub(root, "updated", feed_updated(pub, job.issues).isoformat())
+    author = sub(root, "author")
+    sub(author, "name", pub.publisher_name)
+    sub(root, "link", rel="self", type=ATOM_TYPE, href=pub.url(path))
+    sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
+    sub(root, "generator", GENERATOR)
+    sub(root, "icon", pub.url(ICON))
+    sub(root, "logo", pub.url(LOGO))
+    if pub.copyright:
+        sub(root, "rights", pub.copyright, type="text")
+    for issue in job.issues:
+        entry = sub(root, "entry")
+        sub(entry, "id", issue.tag_uri(pub))
+        sub(entry, "title", f"{pub.title} {issue.title_text}", type="text")
+        sub(entry, "updated", rfc3339(pub, issue.updated))
+        sub(entry, "published", rfc3339(pub, issue.published))
+        sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
+        for d in downloads(job, issue):
+            sub(entry, "link", rel="enclosure", type=d.media_type, length=str(d.length), title=d.label, href=d.url)
+        sub(entry, "summary", highlights_text(issue), type="text")
+        content = sub(entry, "content", highlights_html(pub, issue), type="html")
+        content.set("{http://www.w3.org/XML/1998/namespace}base", pub.url(issue.dir))
+    return xml_bytes(root, relative_to(path, STYLESHEET))
+
+
+# -- OPML 2.0 ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedRef:
+    path: str
+    title: str
+    media_type: str
+    description: str = ""
+
+
+def opml_document(job: Job, groups: Sequence[tuple[str, Sequence[FeedRef]]]) -> bytes:
+    pub = job.publication
+    root = etree.Element("opml", version="2.0")
+    head = sub(root, "head")
+    sub(head, "title", f"{pub.title} 订阅源")
+    if job.issues:
+        sub(head, "dateCreated", rfc822(pub, job.issues[-1].published))
+    sub(head, "dateModified", rfc822(pub, feed_updated(pub, job.issues)))
+    sub(head, "ownerName", pub.publisher_name)
+    sub(head, "docs", "http://opml.org/spec2.opml")
+    body = sub(root, "body")
+    for title, refs in groups:
+        group = sub(body, "outline", text=title, title=title)
+        for ref in refs:
+            attrs = {"text": ref.title, "title": ref.title, "type": "rss", "xmlUrl": pub.url(ref.path),
+                     "htmlUrl": pub.base_url, "language": pub.language}  # fmt: skip
+            if ref.description:
+                attrs["description"] = ref.description
+            sub(group, "outline", **attrs)
+    return xml_bytes(root)
+
+
+# -- per-page feeds ------------------------------------------------------------------------------
+
+
+def page_key(page: Page) -> str:
+    """Pages are grouped by name (要闻 on whatever number it runs), unnamed pages by number."""
+    return f"name:{page.name}" if page.name else f"number:{page.number}"
+
+
+def page_feed_path(key: str) -> str:
+    kind, _, value = key.partition(":")
+    if kind == "number":
+        return f"feeds/pages/page-{int(value):02d}.xml"
+    # Names are Chinese and free text: a stable hash keeps the URL ASCII and safe.
+    return f"feeds/pages/section-{hashlib.sha256(value.encode('utf-8')).hexdigest()[:12]}.xml"
+
+
+def page_title(pub: Publication, key: str) -> str:
+    kind, _, value = key.partition(":")
+    return f"{pub.title} · " + (f"第{value}版" if kind == "number" else value)
+
+
+# -- the renderer --------------------------------------------------------------------------------
+
+
+class FeedsRenderer:
+    name = "feeds"
+
+    def render(self, job: Job) -> list[Path]:
+        if job.issue is not None:
+            return []
+        try:
+            documents = self.documents(job)
+        except RenderError:
+            raise
+        except (OSError, ValueError, TypeError, KeyError, etree.LxmlError) as exc:
+            raise RenderError(f"feeds: cannot write the feeds: {exc}") from exc
+        return [job.write(rel, data) for rel, data in documents.items()]
+
+    def documents(self, job: Job) -> dict[str, bytes]:
+        """Every feed document, path → bytes, made in memory."""
+        pub = job.publication
+        docs: dict[str, bytes] = {}
+        for rel in STATIC:
+            docs[rel] = (job.templates_dir / rel).read_bytes()
+
+        recent = job.issues[: pub.feed_issues]
+        items = [item for issue in recent for item in issue_items(job, issue)]
+        older = job.issues[pub.feed_issues :]
+        links = []
+        if older:
+            links.append({"href": pub.url(archive_path(older[0])), "rel": "prev-archive", "type": ATOM_TYPE})
+        subtitle = f"{pub.title}最近 {pub.feed_issues} 期的文章"
+        published = local(pub, recent[0].published) if recent else None
+        updated = feed_updated(pub, recent)
+
+        def meta(path: str, extra: list[dict[str, str]] | None = None) -> FeedMeta:
+            return FeedMeta(path, pub.url(ATOM_PATH), pub.title, subtitle, pub.base_url, updated, published,
+                            extra or [])  # fmt: skip
+
+        docs[RSS_PATH] = rss_document(job, meta(RSS_PATH), items)
+        docs[ATOM_PATH] = atom_document(job, meta(ATOM_PATH, links), items)
+        docs[JSON_PATH] = json_document(job, meta(JSON_PATH), items)
+
+        # RFC 5005 archives: one per issue. It depends only on that issue and the ones before it.
+        for n, issue in enumerate(job.issues):
+            path = archive_path(issue)
+            arch_links = [{"href": pub.url(ATOM_PATH), "rel": "current", "type": ATOM_TYPE}]
+            if n + 1 < len(job.issues):
+                arch_links.append({"href": pub.url(archive_path(job.issues[n + 1])), "rel": "prev-archive",
+                                   "type": ATOM_TYPE})  # fmt: skip
+            arch = FeedMeta(
+                path=path,
+                id=pub.url(ATOM_PATH),  # the same logical feed as the subscription document
+                title=f"{pub.title} {issue.title_text}",
+                subtitle=f"{pub.title}存档：{issue.title_text}",
+                home=pub.url(issue.dir),
+                updated=local(pub, issue.updated),
+                published=local(pub, issue.published),
+                links=arch_links,
+                archive=True,
+            )
+            docs[path] = atom_document(job, arch, issue_items(job, issue))
+
+        page_refs = []
+        for _key, path, title, page_items, page_issues in self.page_feeds(job):
+            page_meta = FeedMeta(path, pub.url(path), title, f"{title}：最近 {len(page_issues)} 期",
+                                 pub.base_url, feed_updated(pub, page_issues),
+                                 local(pub, page_issues[0].published))  # fmt: skip
+            docs[path] = atom_document(job, page_meta, page_items)
+            page_refs.append(FeedRef(path, title, ATOM_TYPE))
+
+        docs[EDITIONS_PATH] = editions_document(job)
+        groups = [
+            ("全部文章", [FeedRef(RSS_PATH, f"{pub.title}（RSS）", RSS_TYPE, subtitle),
+                          FeedRef(ATOM_PATH, f"{pub.title}（Atom）", ATOM_TYPE, subtitle),
+                          FeedRef(JSON_PATH, f"{pub.title}（JSON Feed）", JSON_TYPE, subtitle)]),
+            ("整期", [FeedRef(EDITIONS_PATH, f"{pub.title} 整期（PDF / EPUB）", ATOM_TYPE)]),
+            ("分版", page_refs),
+        ]  # fmt: skip
+        docs[OPML_PATH] = opml_document(job, groups)
+        return docs
+
+    def page_feeds(self, job: Job) -> list[tuple[str, str, str, list[Item], list[Issue]]]:
+        """(key, path, title, items, issues) for every 版 that appears in any issue."""
+        pub = job.publication
+        keys: dict[str, list[tuple[Issue, Page]]] = {}
+        for issue in job.issues:
+            for page in issue.pages:
+                keys.setdefault(page_key(page), []).append((issue, page))
+        out = []
+        seen_paths: dict[str, str] = {}
+        for key in sorted(keys):
+            path = page_feed_path(key)
+            if seen_paths.setdefault(path, key) != key:
+                raise RenderError(f"feeds: pages {seen_paths[path]!r} and {key!r} map to the same feed {path}")
+            chosen = keys[key][: pub.feed_issues]  # newest first, like the issues
+            items: list[Item] = []
+            issues = []
+            for issue, page in chosen:
+                items += issue_items(job, issue, [page])
+                if issue not in issues:
+                    issues.append(issue)
+            out.append((key, path, page_title(pub, key), items, issues))
+        return out
+
+
+def archive_path(issue: Issue) -> str:
+    return f"feeds/archive/{issue.id}.xml"
