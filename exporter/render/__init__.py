@@ -41,6 +41,7 @@ EDITION_LINKS = (
     ("feeds", "feeds/atom.xml", "application/atom+xml", "Atom"),
     ("feeds", "feeds/feed.json", "application/feed+json", "JSON Feed"),
     ("feeds", "feeds/editions.xml", "application/atom+xml", "整期 PDF/EPUB"),
+    ("feeds", "feeds/feeds.opml", "text/x-opml", "OPML 订阅列表"),
     ("opds", "opds/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation", "OPDS"),
 )
 

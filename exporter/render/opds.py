@@ -1,0 +1,140 @@
+"""OPDS Catalog 1.2: a root navigation feed and a newest-first acquisition feed of the issues.
+
+Written in the edition pass (``job.issue is None``)::
+
+    opds/catalog.xml   navigation feed (the URL an e-reader is given)
+    opds/issues.xml    acquisition feed, newest issue first: EPUB and PDF acquisition links with their
+                       media type and length, cover/thumbnail when ``issues/<id>/cover.*`` exists,
+                       the issue's metadata (dcterms issued, language, publisher, identifier)
+
+Newest first matters: KOReader and other e-readers sync a catalog by reading it from the top until
+they see an entry they already have. Only issues whose PDF or EPUB exists in the release are listed
+(an acquisition entry without a file to acquire is a dead end on an e-reader).
+feedgen cannot write OPDS acquisition links (it accepts only five entry ``rel`` values), so both
+documents are built with lxml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from exporter.errors import RenderError
+from exporter.model import Issue, Publication
+from exporter.render import Job
+from exporter.render.feeds import (
+    ATOM,
+    DCTERMS,
+    HTML_TYPE,
+    ICON,
+    XML_LANG,
+    covers,
+    downloads,
+    feed_updated,
+    highlights_html,
+    highlights_text,
+    rfc3339,
+    sub,
+    xml_bytes,
+)
+
+OPDS = "http://opds-spec.org/2010/catalog"
+CATALOG_PATH = "opds/catalog.xml"
+ISSUES_PATH = "opds/issues.xml"
+NAVIGATION_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
+ACQUISITION_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+ACQUIRE = "http://opds-spec.org/acquisition/open-access"  # free to read: no payment, no borrowing
+IMAGE = "http://opds-spec.org/image"
+THUMBNAIL = "http://opds-spec.org/image/thumbnail"
+SORT_NEW = "http://opds-spec.org/sort/new"
+
+
+def _feed(pub: Publication, path: str, title: str, updated: str, kind_type: str) -> Any:
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DCTERMS, "opds": OPDS})
+    root.set(XML_LANG, pub.language)
+    sub(root, "id", pub.url(path))
+    sub(root, "title", title)
+    sub(root, "updated", updated)
+    author = sub(root, "author")
+    sub(author, "name", pub.publisher_name)
+    sub(root, "icon", pub.url(ICON))
+    sub(root, "link", rel="self", type=kind_type, href=pub.url(path))
+    sub(root, "link", rel="start", type=NAVIGATION_TYPE, href=pub.url(CATALOG_PATH))
+    return root
+
+
+def catalog_document(job: Job) -> bytes:
+    pub = job.publication
+    updated = feed_updated(pub, job.issues).isoformat()
+    root = _feed(pub, CATALOG_PATH, f"{pub.title} 数字版书库", updated, NAVIGATION_TYPE)
+    sub(root, "link", rel=SORT_NEW, type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH), title="最新各期")
+    sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
+    entry = sub(root, "entry")
+    sub(entry, "title", "全部各期（最新在前）")
+    sub(entry, "id", pub.url(ISSUES_PATH))
+    sub(entry, "updated", updated)
+    sub(entry, "link", rel="subsection", type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH))
+    sub(entry, "link", rel=SORT_NEW, type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH))
+    sub(entry, "content", f"{pub.title}每期的 EPUB 电子书与 PDF 版，最新一期在最前。", type="text")
+    return xml_bytes(root)
+
+
+def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
+    pub = job.publication
+    files = downloads(job, issue)
+    # EPUB first: e-readers take the first acquisition link they can open.
+    files.sort(key=lambda d: d.media_type != "application/epub+zip")
+    entry = sub(root, "entry")
+    sub(entry, "title", f"{pub.title} {issue.title_text}")
+    sub(entry, "id", issue.tag_uri(pub))
+    sub(entry, "updated", rfc3339(pub, issue.updated))
+    sub(entry, "published", rfc3339(pub, issue.published))
+    author = sub(entry, "author")
+    sub(author, "name", pub.publisher_name)
+    sub(entry, f"{{{DCTERMS}}}identifier", issue.tag_uri(pub))
+    sub(entry, f"{{{DCTERMS}}}issued", issue.date.isoformat())
+    sub(entry, f"{{{DCTERMS}}}language", pub.language)
+    sub(entry, f"{{{DCTERMS}}}publisher", pub.publisher_name)
+    if pub.issn:
+        sub(entry, f"{{{DCTERMS}}}isPartOf", f"urn:issn:{pub.issn}")
+    sub(entry, "category", term=f"总第{issue.total_number}期", label=issue.numbers_text)
+    sub(entry, "summary", highlights_text(issue), type="text")
+    sub(entry, "content", highlights_html(pub, issue), type="html")
+    cover, thumb = covers(job, issue)
+    if cover is not None:
+        sub(entry, "link", rel=IMAGE, type=cover.media_type, href=cover.url)
+    if thumb is not None:
+        sub(entry, "link", rel=THUMBNAIL, type=thumb.media_type, href=thumb.url)
+    for d in files:
+        sub(entry, "link", rel=ACQUIRE, type=d.media_type, length=str(d.length), title=d.label, href=d.url)
+    sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
+
+
+def issues_document(job: Job) -> bytes:
+    pub = job.publication
+    listed = [issue for issue in job.issues if downloads(job, issue)]  # job.issues is newest first
+    updated = feed_updated(pub, listed).isoformat()
+    root = _feed(pub, ISSUES_PATH, f"{pub.title} 各期（最新在前）", updated, ACQUISITION_TYPE)
+    sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(CATALOG_PATH))
+    sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
+    for issue in listed:
+        _issue_entry(job, root, issue)
+    return xml_bytes(root)
+
+
+class OpdsRenderer:
+    name = "opds"
+
+    def render(self, job: Job) -> list[Path]:
+        if job.issue is not None:
+            return []
+        try:
+            documents = {CATALOG_PATH: catalog_document(job), ISSUES_PATH: issues_document(job)}
+            icon = (job.templates_dir / ICON).read_bytes()
+        except (OSError, ValueError, TypeError, etree.LxmlError) as exc:
+            raise RenderError(f"opds: cannot write the catalog: {exc}") from exc
+        if "feeds" not in job.formats:
+            documents[ICON] = icon  # the feeds renderer writes it otherwise
+        return [job.write(rel, data) for rel, data in documents.items()]
