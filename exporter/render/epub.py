@@ -1,0 +1,494 @@
+"""The EPUB edition: one EPUB 3.3 book per issue, built like a periodical e-book, with an NCX fallback.
+
+Per issue it writes ``issues/<id>/<id>.epub``; the edition pass has nothing to do. Inside the package::
+
+    mimetype                     first, stored
+    META-INF/container.xml
+    EPUB/content.opf             metadata (collection, print source, accessibility), manifest, spine
+    EPUB/nav.xhtml               toc (issue → 第N版 → articles), landmarks, page-list (print pages)
+    EPUB/toc.ncx                 the same hierarchy and the page list for EPUB 2 readers
+    EPUB/cover.xhtml             the generated cover (images/cover.png)
+    EPUB/contents.xhtml          the contents page: 本期导读, then each page's articles with kicker and byline
+    EPUB/text/<slug>.xhtml       one document per article, in page order, from the shared macros
+    EPUB/images/<sha>.<ext>      photos, named by content hash
+    EPUB/styles/epub.css
+
+ebooklib (imported lazily) writes the package: OPF, manifest, spine and the zip. Every document is made
+here from templates/epub/ and handed to ebooklib as finished XHTML, because ebooklib would otherwise
+re-parse it, drop whatever it does not know in ``<head>`` and stamp ``lang="en"``. Article bodies are
+cleaned again with the loader's allowlist (the model does not forbid raw HTML) and converted from HTML5
+to XHTML with lxml. File names are checked to stay inside the package. The zip is rewritten with fixed
+entry times so that the same issue gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import posixpath
+import re
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from exporter import markup
+from exporter.errors import RenderError
+from exporter.model import SLUG_RE, Article, Highlight, Image, Issue, Publication, resolve_inside
+from exporter.render import Job
+
+XHTML = "application/xhtml+xml"
+CSS_NAME = "styles/epub.css"
+COVER_IMAGE = "images/cover.png"
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+IMAGE_SUFFIX = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+# Options (job.options) this renderer reads: "epub_font" embeds a subset of a CJK font file.
+FONT_OPTION = "epub_font"
+FONT_NAME = "fonts/body.otf"
+
+
+# -- names inside the package ------------------------------------------------------------------------
+
+
+def confine(name: str) -> str:
+    """Return ``name`` if it is a plain relative path inside the package; raise RenderError otherwise.
+
+    ebooklib writes ``file_name`` into the zip as it is, ``../`` and absolute paths included.
+    """
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or ":" in name
+        or posixpath.normpath(name) != name
+        or any(part in ("", ".", "..") for part in name.split("/"))
+        or not re.fullmatch(r"[A-Za-z0-9._/-]+", name)
+    ):
+        raise RenderError(f"EPUB member name {name!r} is not a plain path inside the package")
+    return name
+
+
+def chapter_name(article: Article) -> str:
+    """``text/<slug>.xhtml``: derived from the slug, which the model already restricts to [a-z0-9-]."""
+    if not re.fullmatch(SLUG_RE, article.slug):
+        raise RenderError(f"article slug {article.slug!r} cannot name an EPUB document")
+    return confine(f"text/{article.slug}.xhtml")
+
+
+# -- HTML5 fragment → XHTML ------------------------------------------------------------------------------
+
+
+def to_xhtml(fragment: str) -> str:
+    """Sanitise an HTML5 fragment with the loader's allowlist and serialise it as well-formed XHTML.
+
+    The result has void elements closed (``<br/>``), entities resolved to characters, no scripts, no
+    event handlers, no embedded resources, and only links that work from inside a book: absolute
+    http(s) and mailto links. Links to fragments are unwrapped, since the book has no such ids.
+    """
+    import nh3
+    from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+    from lxml import html as lxml_html  # type: ignore[import-untyped,unused-ignore]
+
+    clean = nh3.clean(
+        fragment,
+        tags=markup.ALLOWED_TAGS,
+        clean_content_tags=markup.CLEAN_CONTENT_TAGS,
+        attributes=markup.ALLOWED_ATTRIBUTES,
+        url_schemes=markup.URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
+    root = lxml_html.fragment_fromstring(clean, create_parent="div")
+    for link in list(root.iter("a")):
+        href = (link.get("href") or "").strip()
+        scheme = urlsplit(href).scheme.lower() if href else ""
+        if (scheme in ("http", "https") and urlsplit(href).netloc) or scheme == "mailto":
+            link.set("href", href)
+        else:
+            link.drop_tag()
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for name in list(element.attrib):
+            if name.lower().startswith("on") or name not in ("href", "title", "colspan", "rowspan"):
+                del element.attrib[name]
+    # Drop paragraphs left empty (a removed script or iframe leaves <p></p> behind).
+    for p in list(root.iter("p")):
+        if not len(p) and not (p.text or "").strip():
+            p.drop_tree()
+    parts = [_escape(root.text or "")]
+    for child in root:
+        parts.append(etree.tostring(child, method="xml", encoding="unicode", with_tail=True))
+    return "".join(parts).strip() + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# -- the renderer ---------------------------------------------------------------------------------------
+
+
+class EpubRenderer:
+    name = "epub"
+
+    def fingerprint(self) -> str:
+        from importlib.metadata import version
+
+        from exporter import cover
+
+        return f"ebooklib {version('ebooklib')};lxml {version('lxml')};nh3 {version('nh3')};{cover.fingerprint()}"
+
+    def render(self, job: Job) -> list[Path]:
+        if job.issue is None:
+            return []
+        data = build_epub(job, job.issue)
+        return [job.write(job.issue.epub_path, data)]
+
+
+def identifier(pub: Publication, issue: Issue) -> str:
+    """Stable per issue: a name-based UUID of the issue's tag URI."""
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, issue.tag_uri(pub)))
+
+
+def book_title(pub: Publication, issue: Issue) -> str:
+    return f"{pub.title} {issue.date_text}"
+
+
+def print_source(pub: Publication, issue: Issue) -> str:
+    """dc:source: the print edition the page numbers come from."""
+    ids = " ".join(
+        part
+        for part in (pub.cn_number and f"CN {pub.cn_number.removeprefix('CN ')}", pub.issn and f"ISSN {pub.issn}")
+        if part
+    )
+    text = f"《{pub.title}》印刷版 {issue.date_text} {issue.numbers_text} 共{issue.page_count}版"
+    return f"{text}（{ids}）" if ids else text
+
+
+def description(issue: Issue) -> str:
+    if issue.highlights:
+        return "本期导读：" + "；".join(f"{h.headline}（第{h.page}版）" for h in issue.highlights) + "。"
+    return "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+
+
+def subjects(issue: Issue) -> list[str]:
+    names = [p.name for p in issue.pages if p.name]
+    tags = [t for a in issue.articles for t in a.tags]
+    return list(dict.fromkeys([*names, *tags]))
+
+
+def accessibility_summary(issue: Issue, has_photos: bool) -> str:
+    parts = [
+        "本书为报纸数字版，正文为可重排文本，遵循印刷版的版面顺序。",
+        "目录按“期—版—文章”三级组织，并提供对应印刷版版次的页码列表（page-list）。",
+        "封面图像配有文字说明。" + ("新闻图片均配有替代文字和图片说明。" if has_photos else ""),
+        "不含脚本、音视频和远程资源，不限制字体与字号的调整。",
+    ]
+    return "".join(parts)
+
+
+def build_epub(job: Job, issue: Issue) -> bytes:
+    from ebooklib import epub
+
+    from exporter import cover
+
+    pub, env = job.publication, job.templates
+    lang = pub.language
+    uid = identifier(pub, issue)
+    title = book_title(pub, issue)
+    modified = issue.updated.astimezone(UTC)
+
+    class Document(epub.EpubHtml):  # type: ignore[misc]
+        """A finished XHTML document: ebooklib writes it as it is."""
+
+        def __init__(self, uid: str, file_name: str, title: str, content: str, properties: list[str]) -> None:
+            super().__init__(uid=uid, file_name=confine(file_name), media_type=XHTML, title=title, lang=lang)
+            self.content = content.encode("utf-8")
+            self.properties = list(properties)
+
+        def get_content(self, default: Any = None) -> bytes:
+            return bytes(self.content)
+
+    book = epub.EpubBook()
+    book.set_identifier(uid)
+    book.set_title(title)
+    book.set_language(lang)
+    book.add_author(pub.title, uid="creator")
+    meta = book.add_metadata
+    meta("DC", "publisher", pub.publisher_name)
+    meta("DC", "date", issue.date.isoformat())
+    meta("DC", "description", description(issue))
+    for subject in subjects(issue):
+        meta("DC", "subject", subject)
+    if pub.copyright:
+        meta("DC", "rights", pub.copyright)
+    meta("DC", "source", print_source(pub, issue), {"id": "print-source"})
+    meta(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
+    meta(None, "meta", pub.title, {"property": "belongs-to-collection", "id": "collection"})
+    meta(None, "meta", "series", {"refines": "#collection", "property": "collection-type"})
+    meta(None, "meta", str(issue.total_number), {"refines": "#collection", "property": "group-position"})
+    if pub.issn:
+        meta(None, "meta", f"urn:issn:{pub.issn}", {"refines": "#collection", "property": "dcterms:identifier"})
+    meta(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers (Kindle conversion)
+
+    css_item = epub.EpubItem(
+        uid="css", file_name=confine(CSS_NAME), media_type="text/css", content=_stylesheet(job, book, issue)
+    )
+    book.add_item(css_item)
+
+    # Photos, named by their content so names never come from the editors' paths.
+    image_names: dict[str, str] = {}
+    source = job.source(issue)
+    for article in issue.articles:
+        for image in article.images:
+            if image.file in image_names:
+                continue
+            try:
+                path = resolve_inside(source, image.file)
+            except ValueError as exc:
+                raise RenderError(f"{issue.id}: {exc}") from None
+            if not path.is_file():
+                raise RenderError(f"{issue.id}: image {image.file} is not a regular file")
+            data = path.read_bytes()
+            media_type = image.media_type or _sniff(data)
+            if media_type not in IMAGE_SUFFIX:
+                raise RenderError(f"{issue.id}: image {image.file} is not PNG, JPEG, GIF or WebP")
+            digest = hashlib.sha256(data).hexdigest()[:20]
+            name = confine(f"images/{digest}.{IMAGE_SUFFIX[media_type]}")
+            if not any(item.file_name == name for item in book.items):
+                book.add_item(epub.EpubImage(uid=f"img-{digest}", file_name=name, media_type=media_type, content=data))
+            image_names[image.file] = name
+    has_photos = bool(image_names)
+
+    book.add_item(epub.EpubCover(uid="cover-image", file_name=confine(COVER_IMAGE)))
+    cover_item = book.get_item_with_id("cover-image")
+    cover_item.media_type = "image/png"
+    cover_item.content = cover.make_cover(pub, issue)
+
+    # Accessibility (EPUB Accessibility 1.1, schema.org properties).
+    for mode in ("textual", "visual"):
+        meta(None, "meta", mode, {"property": "schema:accessMode"})
+    meta(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
+    for feature in (
+        "tableOfContents",
+        "readingOrder",
+        "structuralNavigation",
+        "pageNavigation",
+        "pageBreakMarkers",
+        "printPageNumbers",
+        "alternativeText",
+        "displayTransformability",
+    ):
+        meta(None, "meta", feature, {"property": "schema:accessibilityFeature"})
+    meta(None, "meta", "none", {"property": "schema:accessibilityHazard"})
+    meta(None, "meta", accessibility_summary(issue, has_photos), {"property": "schema:accessibilitySummary"})
+    meta(None, "meta", CONFORMS_TO, {"property": "dcterms:conformsTo", "id": "conformance"})
+    meta(None, "meta", pub.publisher_name, {"property": "a11y:certifiedBy"})
+
+    # Where each carried page starts: the first article of the page carries the page-break marker.
+    page_start = {p.number: p.articles[0] for p in issue.pages}
+    articles = issue.articles
+
+    def page_target(n: int, from_dir: str) -> str:
+        if n not in page_start:
+            return ""
+        return posixpath.relpath(chapter_name(page_start[n]), from_dir or ".") + f"#print-page-{n}"
+
+    common = {"pub": pub, "issue": issue, "lang": lang, "title_text": title}
+
+    cover_doc = Document(
+        "cover",
+        "cover.xhtml",
+        "封面",
+        env.get_template("epub/cover.xhtml").render(
+            **common, css=CSS_NAME, src=COVER_IMAGE, alt=cover.cover_alt(pub, issue)
+        ),
+        [],
+    )
+
+    def highlight_href(h: Highlight) -> str:
+        if h.article:
+            return f"text/{h.article}.xhtml"
+        return page_target(h.page, "")
+
+    contents_doc = Document(
+        "contents",
+        "contents.xhtml",
+        "目录",
+        env.get_template("epub/contents.xhtml").render(
+            **common,
+            css=CSS_NAME,
+            chapter=chapter_name,
+            highlight_href=highlight_href,
+            missing=[n for n in range(1, issue.page_count + 1) if not issue.carries(n)],
+        ),
+        [],
+    )
+
+    article_docs = []
+    template = env.get_template("epub/article.xhtml")
+    for article in articles:
+        page = issue.page_of(article)
+        name = chapter_name(article)
+
+        def img_src(image: Image) -> str:
+            return posixpath.relpath(image_names[image.file], "text")
+
+        def page_href(n: int) -> str:
+            return page_target(n, "text")
+
+        html = template.render(
+            **common,
+            css=posixpath.relpath(CSS_NAME, "text"),
+            contents="../contents.xhtml",
+            a=article.model_copy(update={"body_html": to_xhtml(article.body_html)}),
+            page=page,
+            page_start=page_start[page.number] is article,
+            img_src=img_src,
+            page_href=page_href,
+            updated=issue.article_updated(article),
+        )
+        article_docs.append(Document(f"a-{article.slug}", name, article.headline, html, []))
+
+    def link(article: Article) -> str:
+        return chapter_name(article)
+
+    # toc entries of a page open its first article; the page list points at the page-break marker in it.
+    pages = [
+        {
+            "page": p,
+            "href": link(p.articles[0]),
+            "target": page_target(p.number, ""),
+            "articles": [{"a": a, "href": link(a)} for a in p.articles],
+        }
+        for p in issue.pages
+    ]
+    # NCX playOrder: one number per distinct target, in reading order (a page's marker follows its file start).
+    order: dict[str, int] = {"contents.xhtml": 1}
+    for a in articles:
+        order[link(a)] = len(order) + 1
+        if page_start[issue.page_of(a).number] is a:
+            order[page_target(issue.page_of(a).number, "")] = len(order) + 1
+    nav_doc = Document(
+        "nav",
+        "nav.xhtml",
+        "目录",
+        env.get_template("epub/nav.xhtml").render(
+            **common, css=CSS_NAME, pages=pages, first=link(articles[0]), page_start=page_start
+        ),
+        ["nav"],
+    )
+    ncx = env.get_template("epub/toc.ncx.xml").render(**common, uid=uid, pages=pages, order=order)
+    ncx_item = epub.EpubItem(
+        uid="ncx", file_name=confine("toc.ncx"), media_type="application/x-dtbncx+xml", content=ncx.encode("utf-8")
+    )
+
+    for doc in (nav_doc, cover_doc, contents_doc, *article_docs):
+        book.add_item(doc)
+    book.add_item(ncx_item)
+    book.spine = [cover_doc, contents_doc, *article_docs]
+    book.guide = [
+        {"type": "cover", "href": "cover.xhtml", "title": "封面"},
+        {"type": "toc", "href": "contents.xhtml", "title": "目录"},
+        {"type": "text", "href": chapter_name(articles[0]), "title": "正文"},
+    ]
+    _embed_font(job, book, epub)
+
+    for item in book.items:
+        confine(item.file_name)
+        if not item.media_type:
+            raise RenderError(f"EPUB member {item.file_name} has no media type")
+
+    raw = io.BytesIO()
+    epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
+    return normalise_zip(raw.getvalue(), issue.updated.astimezone(issue.tz).replace(tzinfo=None))
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+def _stylesheet(job: Job, book: Any, issue: Issue) -> bytes:
+    css = (job.templates_dir / "epub" / "epub.css").read_text("utf-8")
+    if job.options.get(FONT_OPTION):
+        css += (
+            '\n@font-face {\n  font-family: "Exporter Body";\n  font-weight: normal;\n  font-style: normal;\n'
+            f'  src: url("../{FONT_NAME}");\n}}\n'
+        )
+        css = css.replace('font-family: "Noto Serif CJK SC"', 'font-family: "Exporter Body", "Noto Serif CJK SC"')
+    return css.encode("utf-8")
+
+
+def _embed_font(job: Job, book: Any, epub: Any) -> None:
+    """With ``options["epub_font"] = path``: embed that font, subset to the characters the book uses."""
+    font_path = job.options.get(FONT_OPTION)
+    if not font_path:
+        return
+    from fontTools import subset
+    from fontTools.ttLib import TTCollection, TTFont
+
+    text = set()
+    for item in book.items:
+        if item.media_type == XHTML:
+            text.update(item.get_content().decode("utf-8"))
+    path = Path(str(font_path))
+    if not path.is_file():
+        raise RenderError(f"epub_font {path} is not a file")
+    if path.suffix.lower() == ".ttc":
+        font = TTCollection(str(path)).fonts[int(str(job.options.get("epub_font_index", 0)))]
+    else:
+        font = TTFont(str(path))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.recalc_timestamp = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(text)))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    book.add_item(
+        epub.EpubItem(uid="font-body", file_name=confine(FONT_NAME), media_type="font/otf", content=out.getvalue())
+    )
+
+
+def normalise_zip(data: bytes, when: datetime) -> bytes:
+    """Rewrite an EPUB zip with fixed entry times and attributes: mimetype first and stored, rest deflated."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        names = src.namelist()
+        if names[0] != "mimetype":
+            raise RenderError("ebooklib did not write mimetype first")
+        for name in names:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            if name == "mimetype":
+                info.compress_type = zipfile.ZIP_STORED
+                dst.writestr(info, src.read(name))
+            else:
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, src.read(name), compresslevel=9)
+    return out.getvalue()
+
+
+__all__: list[str] = [
+    "EpubRenderer",
+    "build_epub",
+    "confine",
+    "normalise_zip",
+    "to_xhtml",
+]
