@@ -1,4 +1,4 @@
-"""Command line: ``exporter build | validate | new | schema | serve``.
+"""Command line: ``exporter build | validate | new | schema | serve | run``.
 
 Exit codes: 0 success; 1 and 2 are click's (failure, usage); 3 content problems; 4 a renderer failed;
 5 the output cannot be published. See :mod:`exporter.errors`.
@@ -158,6 +158,46 @@ def serve(out: Path, host: str, port: int) -> None:
     from exporter.serve import run
 
     run(out, host=host, port=port)
+
+
+@main.command("run")
+@click.option(
+    "--content", "content", type=click.Path(path_type=Path, exists=True, file_okay=False), default=Path("content"),
+    show_default=True, help="The content root to watch.",
+)  # fmt: skip
+@OUT
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--format", "formats", multiple=True, help="Build only these formats (repeatable). Default: all.")
+@click.option("--debounce", default=2.0, show_default=True, type=float, help="Seconds of quiet before a rebuild.")
+@click.option("--reconcile", default=60.0, show_default=True, type=float, help="Seconds between safety-net rebuilds.")
+@click.option("--stop-timeout", default=10.0, show_default=True, type=float,
+              help="On SIGTERM, seconds to wait for a build to stop before abandoning it.")  # fmt: skip
+@click.option("--access-log", is_flag=True, help="Log every HTTP request (off: the proxy in front logs them).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))  # fmt: skip
+def run_service(
+    content: Path, out: Path, host: str, port: int, formats: tuple[str, ...], debounce: float, reconcile: float,
+    stop_timeout: float, access_log: bool, log_level: str,
+) -> None:  # fmt: skip
+    """Serve the output and keep it current: build at start-up, rebuild when the content changes, publish
+    embargoed issues at their time. Runs until SIGTERM/SIGINT (the same service as schedule.py)."""
+    from exporter.render import DEFAULT_FORMATS, get
+    from exporter.service import Service, Settings, configure_logging
+
+    formats = formats or DEFAULT_FORMATS
+    for name in formats:
+        try:
+            get(name)
+        except (KeyError, ImportError) as exc:
+            raise click.BadParameter(f"{name}: {exc}", param_hint="--format") from None
+    out_path = Path(out)
+    if out_path.exists() and not out_path.is_symlink() and (not out_path.is_dir() or any(out_path.iterdir())):
+        raise click.BadParameter(f"{out} exists and is not an exporter output link", param_hint="--out")
+    configure_logging(log_level)
+    settings = Settings(content, out, formats, host=host, port=port, debounce=debounce, reconcile=reconcile,
+                        stop_timeout=stop_timeout, access_log=access_log)  # fmt: skip
+    sys.exit(Service(settings).run())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,444 @@
+"""Serve the output folder over HTTP (Starlette on uvicorn).
+
+``OUT`` is a link that :func:`exporter.publish.build` swaps to a new release folder. Every request
+resolves the link again, so a swap takes effect at the next request, and a response already under way
+keeps reading the release it opened (releases are never modified, only removed two builds later).
+"No access outside OUT" means: outside the release folder the link points at when the request comes
+in. Dot segments, empty segments, hidden names and links that resolve elsewhere all answer 404.
+
+What a client gets:
+
+- media types per document: RSS, Atom, JSON Feed, OPDS (``application/atom+xml;profile=opds-catalog``
+  with the ``kind`` the catalog declares in its self link), EPUB, PDF, HTML …; ``charset=utf-8`` on
+  every text type; ``X-Content-Type-Options: nosniff``;
+- a strong ETag from the file's bytes (the sha256 the release manifest records; hashed once and cached
+  for a folder that has no manifest), so an unchanged file keeps its ETag across rebuilds, and
+  Last-Modified (unchanged files are hard-linked between releases, so their mtime is stable too);
+  ``If-None-Match`` / ``If-Modified-Since`` answer 304;
+- HEAD; single byte ranges (``Range``, ``If-Range``) on every file, for PDF and EPUB readers; a
+  multi-range request gets the whole file (allowed by RFC 9110), an unsatisfiable one 416;
+- directory URLs (``/``, ``/issues/2026-03-30/``) serve their ``index.html``; without the slash, 301;
+- ``Cache-Control``: feeds, catalogs and pages may be cached 5 minutes, other files an hour; the ETag
+  makes the revalidation after that cheap;
+- ``/_status``: the release served, when it was built, the issues it publishes and the problems the
+  build reported, plus the scheduler's state when the service runs it (``exporter run``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from exporter.publish import MANIFEST_FORMAT
+from exporter.render import EDITION_LINKS
+
+STATUS_PATH = "/_status"
+SMALL_FILE = 256 * 1024  # read whole files up to this size; stream bigger ones
+CHUNK = 64 * 1024
+SNIFF = 8192  # bytes read to tell an RSS from an Atom document, and an OPDS catalog's kind
+OPDS = "application/atom+xml;profile=opds-catalog"
+
+CACHE_SHORT = "public, max-age=300"  # feeds, catalogs, pages: a new issue shows within minutes
+CACHE_LONG = "public, max-age=3600"  # PDF, EPUB, images, styles
+CACHE_NONE = "no-cache"
+
+# The edition-wide documents the pipeline declares (feeds/rss.xml, opds/catalog.xml …).
+KNOWN_TYPES = {path: mtype for _fmt, path, mtype, _label in EDITION_LINKS}
+SUFFIX_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".jsonld": "application/ld+json",
+    ".xml": "application/xml",
+    ".xsl": "text/xsl",
+    ".xslt": "application/xslt+xml",
+    ".opml": "text/x-opml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".svg": "image/svg+xml",
+    ".pdf": "application/pdf",
+    ".epub": "application/epub+zip",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/vnd.microsoft.icon",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".otf": "font/otf",
+    ".ttf": "font/ttf",
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
+}
+_TEXTUAL = re.compile(r"^(text/|application/(xml|json|javascript|ecmascript)$|application/[\w.-]+\+(xml|json)$)")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_ROOT_ELEMENT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
+_LINK = re.compile(rb"<(?:[\w.-]+:)?link\b[^>]*>", re.S)
+_ATTR = re.compile(rb"""\b(rel|type)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
+
+StatusFn = Callable[[], dict[str, Any]]
+
+
+# -- pure helpers (tested directly) ----------------------------------------------------------------
+
+
+def clean_path(path: str) -> str | None:
+    """The release-relative path a URL path names, or None when it must not be served.
+
+    Refused: ``.``/``..`` segments (however they were encoded: the server decodes ``%2e%2e`` and
+    ``%2f`` before we see the path), empty segments (``//etc``), hidden names, NUL and backslashes.
+    """
+    if not path.startswith("/") or "\x00" in path or "\\" in path:
+        return None
+    segments = path[1:].split("/")
+    kept = []
+    for i, segment in enumerate(segments):
+        if segment == "":
+            if i == len(segments) - 1:
+                continue  # the trailing slash of a directory URL
+            return None
+        if segment.startswith("."):
+            return None  # ".", ".." and hidden files
+        kept.append(segment)
+    return "/".join(kept)
+
+
+def _root_element(head: bytes) -> str:
+    match = _ROOT_ELEMENT.search(_COMMENT.sub(b"", head))
+    return match.group(1).decode("ascii", "replace").lower() if match else ""
+
+
+def _opds_self_type(head: bytes) -> str | None:
+    """The type an OPDS document gives its own rel=self link (it tells navigation from acquisition)."""
+    for tag in _LINK.finditer(head):
+        attrs = {m.group(1).decode(): (m.group(2) or m.group(3) or b"").decode("ascii", "replace")
+                 for m in _ATTR.finditer(tag.group(0))}  # fmt: skip
+        if attrs.get("rel") == "self" and "profile=opds-catalog" in attrs.get("type", ""):
+            return re.sub(r"\s+", "", attrs["type"])
+    return None
+
+
+def media_type(rel: str, head: bytes = b"") -> str:
+    """The Content-Type for a file of the release, from its path and its first bytes."""
+    suffix = os.path.splitext(rel)[1].lower()
+    top = rel.split("/", 1)[0]
+    if top == "opds" and suffix == ".xml":
+        mtype = _opds_self_type(head) or KNOWN_TYPES.get(rel) or OPDS
+    elif rel in KNOWN_TYPES:
+        mtype = KNOWN_TYPES[rel]
+    elif suffix == ".xml":
+        root = _root_element(head)
+        mtype = {"rss": "application/rss+xml", "feed": "application/atom+xml", "opml": "text/x-opml"}.get(
+            root, "application/xml"
+        )
+    elif suffix == ".json" and top == "feeds":
+        mtype = "application/feed+json"
+    else:
+        mtype = SUFFIX_TYPES.get(suffix, "application/octet-stream")
+    if _TEXTUAL.match(mtype.split(";", 1)[0]):
+        mtype += "; charset=utf-8"
+    return mtype
+
+
+def cache_control(rel: str, mtype: str) -> str:
+    if rel.startswith(("feeds/", "opds/")) or "/" not in rel or mtype.startswith(("text/", "application/json")):
+        return CACHE_SHORT
+    return CACHE_LONG
+
+
+def etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match: weak comparison against any listed tag, or ``*``."""
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """One byte range → (first, last); "unsatisfiable"; or None to ignore the header (serve it all)."""
+    match = _RANGE.fullmatch(header)
+    if not match:
+        return None  # not bytes, malformed, or several ranges
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+def _if_range_ok(header: str | None, etag: str, last_modified: str) -> bool:
+    if header is None:
+        return True
+    header = header.strip()
+    if header.startswith(('"', "W/")):
+        return header == etag and not etag.startswith("W/")
+    return header == last_modified
+
+
+def _read_range(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
+    try:
+        position, remaining = start, length
+        while remaining > 0:
+            data = os.pread(handle.fileno(), min(CHUNK, remaining), position)
+            if not data:
+                break
+            position += len(data)
+            remaining -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- the application -------------------------------------------------------------------------------
+
+
+class Output:
+    """Reads the release the ``OUT`` link points at; caches manifests and hashes."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(os.path.abspath(out))
+        self._lock = threading.Lock()
+        self._manifests: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._hashes: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()
+        self._types: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def root(self) -> str | None:
+        """The release folder served now (resolved per request), or None before the first build."""
+        try:
+            real = os.path.realpath(self.out, strict=True)
+        except OSError:
+            return None
+        return real if os.path.isdir(real) else None
+
+    def manifest(self, root: str) -> dict[str, Any]:
+        """The manifest of a release (``.OUT.releases/<id>.json`` beside its folder), or {}."""
+        if not self.out.is_symlink():
+            return {}
+        release = os.path.basename(root)
+        with self._lock:
+            if release in self._manifests:
+                self._manifests.move_to_end(release)
+                return self._manifests[release]
+        try:
+            with open(os.path.join(os.path.dirname(root), f"{release}.json"), "rb") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        ok = isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT and data.get("release") == release
+        manifest: dict[str, Any] = data if ok and isinstance(data.get("files"), dict) else {}
+        if manifest:
+            with self._lock:
+                self._manifests[release] = manifest
+                while len(self._manifests) > 4:
+                    self._manifests.popitem(last=False)
+        return manifest
+
+    def sha(self, root: str, rel: str, handle: IO[bytes], st: os.stat_result) -> str:
+        recorded = self.manifest(root).get("files", {}).get(rel)
+        if isinstance(recorded, str) and len(recorded) == 64:
+            return recorded
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if key in self._hashes:
+                return self._hashes[key]
+        digest = hashlib.sha256()
+        position = 0
+        while data := os.pread(handle.fileno(), 1024 * 1024, position):
+            digest.update(data)
+            position += len(data)
+        value = digest.hexdigest()
+        with self._lock:
+            self._hashes[key] = value
+            while len(self._hashes) > 4096:
+                self._hashes.popitem(last=False)
+        return value
+
+    def media_type(self, rel: str, sha: str, handle: IO[bytes]) -> str:
+        if not rel.endswith(".xml"):
+            return media_type(rel)
+        with self._lock:
+            if (rel, sha) in self._types:
+                return self._types[(rel, sha)]
+        mtype = media_type(rel, os.pread(handle.fileno(), SNIFF, 0))
+        with self._lock:
+            self._types[(rel, sha)] = mtype
+            while len(self._types) > 1024:
+                self._types.popitem(last=False)
+        return mtype
+
+    def status(self) -> dict[str, Any]:
+        root = self.root()
+        if root is None:
+            return {"release": None, "built": None, "published": [], "problems": {}, "files": 0}
+        manifest = self.manifest(root)
+        built = None
+        if manifest:
+            try:
+                built = _iso(os.stat(os.path.join(os.path.dirname(root), f"{os.path.basename(root)}.json")).st_mtime)
+            except OSError:
+                built = None
+        return {
+            "release": manifest.get("release") or os.path.basename(root),
+            "built": built,
+            "published": sorted(manifest.get("issues", {}), reverse=True),
+            "problems": manifest.get("problems", {}),
+            "files": len(manifest.get("files", {})),
+        }
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not Found\n", status_code=404, headers={"Cache-Control": CACHE_NONE})
+
+
+def serve_file(output: Output, request: Request) -> Response:
+    url_path: str = request.scope["path"]
+    rel = clean_path(url_path)
+    if rel is None:
+        return _not_found()
+    root = output.root()
+    if root is None:
+        return PlainTextResponse(
+            "No release has been published yet\n",
+            status_code=503,
+            headers={"Retry-After": "5", "Cache-Control": "no-store"},
+        )
+    target = os.path.realpath(os.path.join(root, rel))
+    if target != root and not target.startswith(root + os.sep):
+        return _not_found()
+    if os.path.isdir(target):
+        if not url_path.endswith("/"):
+            location = request.scope.get("raw_path", url_path.encode()).decode("latin-1") + "/"
+            query = request.scope.get("query_string", b"").decode("latin-1")
+            return RedirectResponse(location + (f"?{query}" if query else ""), status_code=301)
+        target = os.path.realpath(os.path.join(target, "index.html"))
+        if not target.startswith(root + os.sep):
+            return _not_found()
+    try:
+        handle = open(target, "rb", buffering=0)  # noqa: SIM115 - closed below or by the body iterator
+    except OSError:
+        return _not_found()
+    try:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            handle.close()
+            return _not_found()
+        rel = os.path.relpath(target, root)
+        sha = output.sha(root, rel, handle, st)
+        mtype = output.media_type(rel, sha, handle)
+    except BaseException:
+        handle.close()
+        raise
+    etag = f'"{sha[:32]}"'
+    last_modified = formatdate(st.st_mtime, usegmt=True)
+    headers = {
+        "ETag": etag,
+        "Last-Modified": last_modified,
+        "Cache-Control": cache_control(rel, mtype),
+        "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+    if_none_match = request.headers.get("if-none-match")
+    if_modified_since = request.headers.get("if-modified-since")
+    not_modified = False
+    if if_none_match is not None:
+        not_modified = etag_matches(if_none_match, etag)
+    elif if_modified_since is not None:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            not_modified = int(st.st_mtime) <= since.timestamp()
+        except (TypeError, ValueError, IndexError):
+            not_modified = False
+    if not_modified:
+        handle.close()
+        return Response(status_code=304, headers=headers)
+
+    size = st.st_size
+    start, length, status = 0, size, 200
+    range_header = request.headers.get("range")
+    if range_header is not None and _if_range_ok(request.headers.get("if-range"), etag, last_modified):
+        wanted = parse_range(range_header, size)
+        if wanted == "unsatisfiable":
+            handle.close()
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status_code=416, headers=headers)
+        if isinstance(wanted, tuple):
+            start, length, status = wanted[0], wanted[1] - wanted[0] + 1, 206
+            headers["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
+    headers["Content-Type"] = mtype
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        handle.close()
+        return Response(b"", status_code=status, headers=headers)
+    if length <= SMALL_FILE:
+        body = b"".join(_read_range(handle, start, length))
+        return Response(body, status_code=status, headers=headers)
+    return StreamingResponse(_read_range(handle, start, length), status_code=status, headers=headers)
+
+
+def create_app(out: Path, status: StatusFn | None = None) -> Starlette:
+    """The ASGI application serving ``out``; ``status`` adds the service's state to ``/_status``."""
+    output = Output(out)
+
+    def status_endpoint(request: Request) -> Response:
+        doc = output.status()
+        if status is not None:
+            doc["service"] = status()
+        return JSONResponse(doc, headers={"Cache-Control": "no-store"}, media_type="application/json; charset=utf-8")
+
+    def file_endpoint(request: Request) -> Response:
+        return serve_file(output, request)
+
+    return Starlette(
+        routes=[
+            Route(STATUS_PATH, status_endpoint, methods=["GET"]),
+            Route("/{path:path}", file_endpoint, methods=["GET"]),
+        ]
+    )
+
+
+def run(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve ``out`` until interrupted (``exporter serve``); the service uses :func:`create_app` itself."""
+    import uvicorn
+
+    uvicorn.run(create_app(out), host=host, port=port, timeout_graceful_shutdown=5)
