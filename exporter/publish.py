@@ -43,6 +43,8 @@ KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
+CORE_MODULES = ("model.py", "load.py", "markup.py", "templating.py", "render/__init__.py")
+
 Progress = Callable[[str], None]
 
 
@@ -205,9 +207,14 @@ def environment_key(formats: tuple[str, ...], templates_dir: Path, renderers: li
             digest.update(f"{dist}={metadata.version(dist)};".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{dist}=?;".encode())
-    # The package's own code is an input too (an editable install keeps its version number).
+    # The code that shapes outputs is an input too (an editable install keeps its version number):
+    # the model and loader, and the module of each enabled renderer.
     package = Path(__file__).resolve().parent
-    _hash_files(digest, package, [str(p.relative_to(package)) for p in package.rglob("*.py")])
+    modules = {*CORE_MODULES}
+    for renderer in renderers:
+        module = sys.modules[type(renderer).__module__].__file__ or ""
+        modules.add(str(Path(module).resolve().relative_to(package)))
+    _hash_files(digest, package, sorted(modules))
     _hash_files(
         digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()]
     )
@@ -339,7 +346,7 @@ def build(
 def _plan(
     root: Path, releases: Releases, current: dict[str, Any], env_key: str, now: datetime, result: BuildResult
 ) -> _Plan:
-    content = load.load_content(root)
+    content = load.load_content(root, cache=releases.root / "cache")
     pub_hash = hashlib.sha256((root / load.PUBLICATION_FILE).read_bytes()).hexdigest()
     issues: list[Issue] = []
     sources: dict[str, Path] = {}

@@ -54,7 +54,9 @@ def gbk_article(root: Path) -> None:
     path.write_bytes(path.read_text("utf-8").encode("gbk"))
 
 
-GOOD_ISSUE = "date: 2026-04-06\nnumber: 12\ntotal_number: 2664\npage_count: 16\npages:\n  - number: 1\n    articles: [a]\n"
+GOOD_ISSUE = (
+    "date: 2026-04-06\nnumber: 12\ntotal_number: 2664\npage_count: 16\npages:\n  - number: 1\n    articles: [a]\n"
+)
 
 CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "missing required field": (edit(ARTICLE, "headline: ", "kicker: "), f"{ARTICLE}: headline: is required"),
@@ -107,7 +109,13 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "unknown key in issue.yaml": (edit(ISSUE, "number: 11", "number: 11\nvolume: 3"), f"{ISSUE}: volume: unknown key"),
     "article not placed on a page": (
-        new_issue({"issue.yaml": GOOD_ISSUE, "a.md": "---\nheadline: 甲\n---\n正文。\n", "b.md": "---\nheadline: 乙\n---\n正文。\n"}),
+        new_issue(
+            {
+                "issue.yaml": GOOD_ISSUE,
+                "a.md": "---\nheadline: 甲\n---\n正文。\n",
+                "b.md": "---\nheadline: 乙\n---\n正文。\n",
+            }
+        ),
         "2026-04-06/b.md: is not placed on any page",
     ),
     "page beyond page_count": (edit(ISSUE, "- number: 1\n", "- number: 17\n"), f"{ISSUE}: pages: page 17 exceeds"),
@@ -138,7 +146,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_refused_and_publishes_nothing(case: str, tmp_path: Path, published: tuple[Path, Path, dict[str, bytes]]) -> None:
+def test_bad_input_is_refused_and_publishes_nothing(
+    case: str, tmp_path: Path, published: tuple[Path, Path, dict[str, bytes]]
+) -> None:
     import shutil
 
     src_content, src_out, before = published
@@ -168,7 +178,9 @@ def test_invalid_publication_file_stops_the_build_and_keeps_the_output(tmp_path:
     build(content, tmp_path / "out", ("site",))
     before = tree_bytes(tmp_path / "out")
     (content / "publication.yaml").write_text("title: 报\nbase_url: paper.example.cn\n", "utf-8")
-    result = CliRunner().invoke(main, ["build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "site"])
+    result = CliRunner().invoke(
+        main, ["build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "site"]
+    )
     assert result.exit_code == 3
     assert "publication.yaml: base_url: must be an absolute http(s) URL" in result.output
     assert tree_bytes(tmp_path / "out") == before

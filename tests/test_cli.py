@@ -31,7 +31,9 @@ def test_build_prints_a_one_line_summary(tmp_path: Path, content: Path) -> None:
     args = ["build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "site"]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert re.fullmatch(r"published release [0-9a-f]{16}; 2 rendered; 0 reused; .* in [\d.]+s \(site=[\d.]+s\)\n", first.output)
+    assert re.fullmatch(
+        r"published release [0-9a-f]{16}; 2 rendered; 0 reused; .* in [\d.]+s \(site=[\d.]+s\)\n", first.output
+    )
     second = CliRunner().invoke(main, args)
     assert second.output.startswith("unchanged release") and "0 files written" in second.output
 

@@ -10,7 +10,11 @@ from tests.conftest import CORPUS, CORPUS_ID
 
 def test_rejoin_joins_column_breaks_but_keeps_paragraphs() -> None:
     parts = ["“……重要组成部分。”中", "国工程院院士于海斌说。", "下一段。", "加大力度推动科", "技创新。"]
-    assert rejoin_print_columns(parts) == ["“……重要组成部分。”中国工程院院士于海斌说。", "下一段。", "加大力度推动科技创新。"]
+    assert rejoin_print_columns(parts) == [
+        "“……重要组成部分。”中国工程院院士于海斌说。",
+        "下一段。",
+        "加大力度推动科技创新。",
+    ]
 
 
 def test_fullwidth_punctuation_only_between_chinese() -> None:
