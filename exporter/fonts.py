@@ -1,0 +1,115 @@
+"""CJK font discovery and glyph-coverage checks for the PDF edition.
+
+The PDF names its faces explicitly (Noto Serif CJK SC for text, Noto Sans CJK SC for headings and
+running heads, both from Debian's ``fonts-noto-cjk``). This module finds the files fontconfig
+resolves those names to, refuses a substitute (fontconfig always answers *something*: asking for a
+missing family gives DejaVu), and reports characters the faces cannot draw, so a missing font or
+glyph stops the build instead of printing tofu or a fallback face.
+
+No WeasyPrint import here: ``fingerprint()`` runs in every build, PDF or not.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from exporter.errors import RenderError
+
+SERIF = "Noto Serif CJK SC"
+SANS = "Noto Sans CJK SC"
+FAMILIES = (SERIF, SANS)
+WEIGHTS = ("Regular", "Bold")
+PACKAGE_HINT = "install the Debian package fonts-noto-cjk"
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One face: the family and style fontconfig resolved, its file and index in a collection."""
+
+    family: str
+    style: str
+    path: Path
+    index: int
+    size: int
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.style}: {self.path}#{self.index} ({self.size} bytes)"
+
+
+def _fc_match(family: str, style: str) -> FontFile:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        raise RenderError(f"fontconfig's fc-match is not installed; cannot find {family} {style}")
+    pattern = f"{family}:style={style}"
+    proc = subprocess.run(
+        [fc_match, "--format=%{file}\t%{index}\t%{family}\t%{style}", pattern],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    if proc.returncode != 0 or "\t" not in proc.stdout:
+        raise RenderError(f"font {family} {style} not found (fc-match failed: {proc.stderr.strip()}); {PACKAGE_HINT}")
+    file, index, families, styles = [*proc.stdout.split("\t"), "", ""][:4]
+    if family not in families.split(","):
+        raise RenderError(
+            f"font {family} {style} is not installed: fontconfig offers {families.split(',')[0]!r} "
+            f"({file}) instead; {PACKAGE_HINT}"
+        )
+    if style not in styles.split(","):
+        raise RenderError(f"font {family} {style} is not installed: fontconfig offers style {styles!r}; {PACKAGE_HINT}")
+    path = Path(file)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise RenderError(f"font file {path} for {family} {style} cannot be read: {exc}") from None
+    return FontFile(family, style, path, int(index or 0), size)
+
+
+@lru_cache(maxsize=1)
+def faces() -> tuple[FontFile, ...]:
+    """Every face the PDF uses (both families, regular and bold). Raises RenderError if one is missing."""
+    return tuple(_fc_match(family, style) for family in FAMILIES for style in WEIGHTS)
+
+
+def fingerprint() -> str:
+    """Path, index and size of every face: a changed font file changes the incremental-build key."""
+    return ";".join(f"{f.family}/{f.style}={f.path}#{f.index}:{f.size}" for f in faces())
+
+
+@lru_cache(maxsize=8)
+def _codepoints(path: Path, index: int, size: int) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=index, lazy=True) as font:
+        cmap = font.getBestCmap() or {}
+    return frozenset(cmap)
+
+
+def coverage(strict: bool = False) -> frozenset[int]:
+    """Code points the faces can draw: any of them (the union), or every one of them when ``strict``."""
+    sets = [_codepoints(f.path, f.index, f.size) for f in faces()]
+    return frozenset.intersection(*sets) if strict else frozenset.union(*sets)
+
+
+# Characters that need no glyph: line breaks and spacing controls are laid out, not drawn.
+_INVISIBLE = {0x09, 0x0A, 0x0D, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
+
+
+def missing(text: str, covered: frozenset[int] | None = None) -> list[str]:
+    """The distinct characters of ``text`` the PDF faces cannot draw, in order of appearance."""
+    covered = coverage() if covered is None else covered
+    seen: dict[str, None] = {}
+    for char in text:
+        code = ord(char)
+        if code not in covered and code not in _INVISIBLE and char not in seen:
+            seen[char] = None
+    return list(seen)
+
+
+def describe(chars: list[str]) -> str:
+    return ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars)

@@ -1,0 +1,370 @@
+"""The print-style PDF of an issue (WeasyPrint): ``issues/<id>/<id>.pdf``.
+
+One HTML document per issue from ``templates/pdf/issue.html`` (articles through the shared macros),
+laid out on A3 pages with a masthead, 本期导读, running heads showing the print page (第N版) and an
+outline 版 → articles. Strict by design, in every build:
+
+* any WeasyPrint log record at WARNING or above (a missing glyph, an unreadable image, bad CSS, the
+  fontTools subsetting fallback) is a :class:`~exporter.errors.RenderError`;
+* every font in the PDF must be one of the named Noto CJK SC faces: a fallback face (DejaVu...) is an
+  error naming the article and the character it was needed for;
+* resources load only through :func:`exporter.fetch.issue_fetcher` (issue folder and ``data:``);
+* the layout is checked: no empty page, nothing placed off the page;
+* the render runs in a forked child process with a time limit, so a hang is killed.
+
+The same input gives the same bytes: dates come from the issue, the file identifier from the HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from exporter import fonts
+from exporter.errors import RenderError
+from exporter.model import Article, Highlight, Image, Issue, Page, Publication
+from exporter.render import Job
+
+DEFAULT_TIMEOUT = 300.0  # seconds for one issue; options["pdf_timeout"] overrides it
+LOGGERS = ("weasyprint", "weasyprint.progress")
+WRITE_OPTIONS: dict[str, Any] = {
+    "pdf_variant": "pdf/ua-1",  # tagged PDF (structure tree, /Lang, XMP metadata); implies PDF 1.7
+    "presentational_hints": False,  # HTML attributes must not style anything
+    "custom_metadata": False,
+}
+EPSILON = 0.5  # CSS px of tolerance in the overflow check
+
+
+@dataclass(frozen=True)
+class Slot:
+    """How an article sits on its page: headline size, text columns and its share of the row."""
+
+    size: str  # lead | normal | short
+    columns: int
+    share: int = 1  # short articles sit side by side: 1, 2 or 3 in a row
+
+
+@dataclass(frozen=True)
+class Block:
+    """A full-width article, or a row of short articles side by side."""
+
+    articles: tuple[Article, ...]
+    slots: tuple[Slot, ...]
+
+    @property
+    def row(self) -> bool:
+        return len(self.articles) > 1
+
+
+@dataclass
+class Outcome:
+    """What a render returns across the process boundary."""
+
+    pdf: bytes = b""
+    pages: int = 0
+    font_families: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+class PdfRenderer:
+    name = "pdf"
+
+    def fingerprint(self) -> str:
+        """The font files (path, index, size): replacing a font re-renders every PDF."""
+        return fonts.fingerprint()
+
+    def render(self, job: Job) -> list[Path]:
+        if job.issue is None:
+            return []
+        issue = job.issue
+        source = job.source(issue)
+        html = issue_html(job, issue)
+        timeout = float(job.options.get("pdf_timeout", DEFAULT_TIMEOUT))  # type: ignore[arg-type]
+        isolate = bool(job.options.get("pdf_isolate", True))
+        outcome = render_pdf(html, source, identifier=identifier(html), timeout=timeout, isolate=isolate)
+        check_outcome(outcome, issue)
+        return [job.write(issue.pdf_path, outcome.pdf)]
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal, safe inside a <style> element."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ")
+    return Markup(f'"{escaped}"')  # noqa: S704  (escaped above for CSS; '<' cannot close <style>)
+
+
+SHORT = 500  # characters: an article below this shares a row with its short neighbours
+LEAD = 600  # characters: the first article of a page gets the big headline from this length
+ROW = 3  # short articles per row at most
+
+
+def layout(page: Page) -> list[Block]:
+    """The blocks of a page (版): long articles full width in five columns, short ones in rows."""
+    blocks: list[Block] = []
+    run: list[Article] = []
+
+    def flush() -> None:
+        while run:
+            chunk, run[:] = run[:ROW], run[ROW:]
+            share = len(chunk)
+            columns = {1: 5, 2: 2, 3: 2}[share]
+            blocks.append(Block(tuple(chunk), tuple(Slot("short", columns, share) for _ in chunk)))
+
+    for i, article in enumerate(page.articles):
+        length = len(article.text)
+        if length < SHORT and not article.images:
+            run.append(article)
+            continue
+        flush()
+        size = "lead" if i == 0 and length >= LEAD else "normal"
+        blocks.append(Block((article,), (Slot(size, 5),)))
+    flush()
+    return blocks
+
+
+def keywords(pub: Publication, issue: Issue) -> list[str]:
+    words = [pub.title, *(p.name for p in issue.pages if p.name), *(t for a in issue.articles for t in a.tags)]
+    return list(dict.fromkeys(w.replace(",", " ") for w in words))
+
+
+def issue_html(job: Job, issue: Issue) -> str:
+    pub = job.publication
+    css = (job.templates_dir / "pdf" / "pdf.css").read_text("utf-8")
+
+    def img_src(image: Image) -> str:
+        return image.file  # relative to the issue folder, the document's base URL
+
+    def page_href(n: int) -> str:
+        return f"#page-{n}" if issue.carries(n) else ""
+
+    def highlight_href(h: Highlight) -> str:
+        if h.article:
+            return f"#{h.article}"
+        return page_href(h.page)
+
+    uncarried = sorted({h.page for h in issue.highlights if not issue.carries(h.page)})
+    footer = "  ".join(
+        part
+        for part in (
+            f"{pub.website_name} {pub.website}".strip() if pub.website else "",
+            f"微信公众号：{pub.wechat}" if pub.wechat else "",
+            pub.copyright,
+        )
+        if part
+    )
+    description = f"{pub.title} {issue.title_text}"
+    if issue.highlights:
+        description += "。本期导读：" + "；".join(h.headline for h in issue.highlights)
+    return job.templates.get_template("pdf/issue.html").render(
+        pub=pub,
+        issue=issue,
+        css=Markup(css.replace("</", "<\\/")),  # noqa: S704  (our own stylesheet; '</' cannot close <style>)
+        css_paper=css_string(pub.title),
+        css_date=css_string(f"{issue.date_text} {issue.weekday}  {issue.numbers_text}"),
+        css_footer=css_string(footer),
+        front_is_page_one=issue.pages[0].number == 1,
+        description=description,
+        keywords=keywords(pub, issue),
+        layouts={page.number: layout(page) for page in issue.pages},
+        uncarried=[f"{n:02d}版" for n in uncarried],
+        img_src=img_src,
+        page_href=page_href,
+        highlight_href=highlight_href,
+    )
+
+
+def identifier(html: str) -> bytes:
+    """The PDF file identifier: a hash of the document, so equal input gives equal bytes."""
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.messages.append(f"{record.levelname}: {record.getMessage()}")
+        except Exception:  # a broken format string must still fail the build
+            self.messages.append(f"{record.levelname}: {record.msg!r}")
+
+
+@contextmanager
+def capture_weasyprint_logs() -> Iterator[list[str]]:
+    """Collect WeasyPrint's WARNING and ERROR records (both of its loggers) while the block runs."""
+    handler = _Collect()
+    saved = []
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level))
+        if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+            logger.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        for logger, level in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def render_pdf(
+    html: str,
+    base_dir: Path,
+    *,
+    identifier: bytes = b"",
+    timeout: float = DEFAULT_TIMEOUT,
+    isolate: bool = True,
+) -> Outcome:
+    """Render ``html`` (resources relative to ``base_dir``) to PDF bytes, strictly.
+
+    With ``isolate`` the work runs in a forked child that is killed after ``timeout`` seconds.
+    Raises RenderError for a refused resource, a WeasyPrint warning, a bad layout or a timeout.
+    """
+    if not isolate:
+        outcome = _render(html, base_dir, identifier)
+    else:
+        outcome = _render_in_child(html, base_dir, identifier, timeout)
+    if outcome.error:
+        raise RenderError(outcome.error)
+    return outcome
+
+
+def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) -> Outcome:
+    import weasyprint  # noqa: F401  (imported once in the parent: every forked child inherits it)
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(sender, html, base_dir, ident), daemon=True)
+    started = time.monotonic()
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise RenderError(f"PDF render did not finish within {timeout:g} s; the render process was killed")
+        try:
+            outcome: Outcome = receiver.recv()
+        except EOFError:
+            child.join(5)
+            raise RenderError(f"the PDF render process died (exit code {child.exitcode})") from None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(max(1.0, timeout - (time.monotonic() - started)))
+    return outcome
+
+
+def _child(conn: Any, html: str, base_dir: Path, ident: bytes) -> None:
+    try:
+        outcome = _render(html, base_dir, ident)
+    except BaseException as exc:  # report everything; the parent raises RenderError
+        outcome = Outcome(error=f"PDF render failed: {type(exc).__name__}: {exc}")
+    conn.send(outcome)
+    conn.close()
+
+
+def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
+    """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
+    import weasyprint
+
+    from exporter.fetch import issue_fetcher, refused_type
+
+    base_url = base_dir.resolve().as_uri() + "/"
+    with capture_weasyprint_logs() as messages:
+        try:
+            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir)).render(
+                **WRITE_OPTIONS
+            )
+            attachments = [a.source[1] if isinstance(a.source, tuple) else a for a in document.metadata.attachments]
+            if attachments:
+                return Outcome(error=f"refused to embed attachments: {', '.join(map(str, attachments))}")
+            problem = check_layout(document)
+            if problem:
+                return Outcome(error=problem)
+            pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
+        except refused_type() as exc:
+            return Outcome(error=str(exc))
+    if messages:
+        return Outcome(error="WeasyPrint reported: " + " | ".join(dict.fromkeys(messages)))
+    families = sorted({font.family for font in document.fonts.values()})
+    return Outcome(pdf=pdf, pages=len(document.pages), font_families=families)
+
+
+def check_layout(document: Any) -> str:
+    """'' when every page has content and no box lies off its page; else what is wrong, and where."""
+    from weasyprint.formatting_structure import boxes
+
+    if not document.pages:
+        return "the PDF has no pages"
+    for number, page in enumerate(document.pages, 1):
+        page_box = page._page_box
+        width, height = page.width, page.height
+        has_content = False
+        for box in page_box.descendants():
+            if isinstance(box, boxes.MarginBox):
+                continue
+            if not isinstance(box, boxes.TextBox | boxes.ReplacedBox):
+                continue
+            if isinstance(box, boxes.TextBox) and not box.text.strip():
+                continue
+            has_content = True
+            right = box.position_x + box.margin_width()
+            bottom = box.position_y + box.margin_height()
+            if (
+                box.position_x < -EPSILON
+                or box.position_y < -EPSILON
+                or right > width + EPSILON
+                or bottom > height + EPSILON
+            ):
+                what = box.text[:30] if isinstance(box, boxes.TextBox) else box.element_tag
+                return (
+                    f"PDF page {number}: {what!r} is placed off the page "
+                    f"(reaches {right:.0f}×{bottom:.0f} px of {width:.0f}×{height:.0f})"
+                )
+        if not has_content:
+            return f"PDF page {number} is empty"
+    return ""
+
+
+def check_outcome(outcome: Outcome, issue: Issue) -> None:
+    """Every font in the PDF must be a named Noto CJK SC face; name the text that needed another."""
+    foreign = [f for f in outcome.font_families if f not in fonts.FAMILIES]
+    if not foreign:
+        return
+    covered = fonts.coverage()
+    for article in issue.articles:
+        texts = [
+            article.headline,
+            article.kicker,
+            article.subheadline,
+            article.credit_line,
+            article.source,
+            article.text,
+        ]
+        texts += [f"{img.caption} {img.credit}" for img in article.images]
+        chars = fonts.missing(" ".join(texts), covered)
+        if chars:
+            raise RenderError(
+                f"{article.slug}: no glyph in {' or '.join(fonts.FAMILIES)} for {fonts.describe(chars)}; "
+                f"the PDF would fall back to {', '.join(foreign)}"
+            )
+    raise RenderError(f"the PDF uses fallback font(s) {', '.join(foreign)} besides {' and '.join(fonts.FAMILIES)}")
+
+
+__all__ = ["PdfRenderer", "capture_weasyprint_logs", "check_layout", "issue_html", "render_pdf"]
