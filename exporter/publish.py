@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -43,7 +44,7 @@ KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
-CORE_MODULES = ("model.py", "load.py", "markup.py", "templating.py", "render/__init__.py")
+CORE_MODULES = ("exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render")
 
 Progress = Callable[[str], None]
 
@@ -209,12 +210,11 @@ def environment_key(formats: tuple[str, ...], templates_dir: Path, renderers: li
             digest.update(f"{dist}=?;".encode())
     # The code that shapes outputs is an input too (an editable install keeps its version number):
     # the model and loader, and the module of each enabled renderer.
-    package = Path(__file__).resolve().parent
-    modules = {*CORE_MODULES}
-    for renderer in renderers:
-        module = sys.modules[type(renderer).__module__].__file__ or ""
-        modules.add(str(Path(module).resolve().relative_to(package)))
-    _hash_files(digest, package, sorted(modules))
+    modules = {*CORE_MODULES, *(type(renderer).__module__ for renderer in renderers)}
+    for name in sorted(modules):
+        digest.update(
+            name.encode() + hashlib.sha256(Path(importlib.import_module(name).__file__ or "").read_bytes()).digest()
+        )
     _hash_files(
         digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()]
     )
