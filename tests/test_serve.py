@@ -1,0 +1,401 @@
+"""The HTTP server over the output link (exporter.serve), tested over real HTTP on loopback.
+
+A hand-made release holds one document of every kind (feeds, OPDS, PDF, EPUB, pages) so media types,
+validators, ranges and traversal are checked without rendering; a real build checks the manifest
+ETags and the status endpoint; link swaps check that every request follows ``OUT`` anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import random
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from email.utils import formatdate
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from exporter.publish import build
+from exporter.serve import SMALL_FILE, clean_path, create_app, media_type, parse_range
+from tests.conftest import SAMPLE, copy_content
+
+MARKER = "OUTSIDE-THE-RELEASE-MARKER"
+RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet href="feed.xsl" type="text/xsl"?>
+<!-- <feed> in a comment is not the root -->
+<rss version="2.0"><channel><title>\xe5\xaf\xbc\xe6\x8a\xa5</title></channel></rss>
+"""
+ATOM = b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>\n'
+NAV = (
+    b'<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id>\n'
+    b'<link rel="self" type="application/atom+xml;profile=opds-catalog;kind=navigation" href="/opds/catalog.xml"/>'
+    b"</feed>\n"
+)
+ACQ = NAV.replace(b"kind=navigation", b"kind=acquisition").replace(b"catalog.xml", b"issues.xml")
+# Bigger than SMALL_FILE, so a full GET is streamed; random bytes catch any off-by-one in ranges.
+PDF = b"%PDF-1.7\n" + random.Random(6).randbytes(SMALL_FILE + 12345)
+
+RELEASE = {
+    "index.html": b"<!doctype html><title>home</title>\n",
+    "issues/2026-03-30/index.html": b"<!doctype html><title>issue</title>\n",
+    "issues/2026-03-30/2026-03-30.pdf": PDF,
+    "issues/2026-03-30/2026-03-30.epub": b"PK\x03\x04mimetypeapplication/epub+zip",
+    "issues/empty/.keep": b"",
+    "feeds/rss.xml": RSS,
+    "feeds/atom.xml": ATOM,
+    "feeds/feed.json": b'{"version": "https://jsonfeed.org/version/1.1", "title": "\xe5\xaf\xbc\xe6\x8a\xa5"}\n',
+    "feeds/editions.xml": ATOM,
+    "feeds/archive/2026-03-23.xml": ATOM,
+    "feeds/feed.xsl": b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"/>\n',
+    "feeds/feeds.opml": b'<?xml version="1.0"?><opml version="2.0"/>\n',
+    "opds/catalog.xml": NAV,
+    "opds/issues.xml": ACQ,
+    "opds/other.xml": ATOM,
+    "assets/site.css": b"body{}\n",
+    "null.txt": b"\xe5\xaf\xbc\xe6\x8a\xa5\n2026-03-30\n",
+    "misc.xml": b"<?xml version='1.0'?><root/>\n",
+    "photo.png": b"\x89PNG\r\n\x1a\n",
+    ".hidden": MARKER.encode(),
+}
+
+
+def make_release(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def point(out: Path, target: Path) -> None:
+    """Swap the link the way publish does: a new link renamed over the old one."""
+    tmp = out.with_name(out.name + ".tmp")
+    os.symlink(os.path.relpath(target, out.parent), tmp)
+    os.replace(tmp, out)
+
+
+class Server:
+    """uvicorn in a thread on a free loopback port, serving one output link."""
+
+    def __init__(self, out: Path, status: Callable[[], dict[str, object]] | None = None) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(create_app(out, status), log_config=None, lifespan="off", log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                break
+            threading.Event().wait(0.01)
+        assert self.server.started, "uvicorn did not start"
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.client = httpx.Client(base_url=self.base, timeout=10)
+
+    def raw(self, method: str, path: str) -> tuple[int, bytes]:
+        """A request with the path exactly as given (httpx would normalise dot segments)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    base = tmp_path_factory.mktemp("serve")
+    (base / "secret.txt").write_text(MARKER)
+    releases = base / ".out.releases"
+    release = make_release(releases / "r1", RELEASE)
+    (releases / "sibling.txt").write_text(MARKER)  # beside the release: outside it too
+    os.symlink("../../../secret.txt", release / "link-out")  # a link inside the release pointing out
+    os.symlink("index.html", release / "link-in")  # a link that stays inside is fine
+    out = base / "out"
+    point(out, release)
+    server = Server(out)
+    yield server, release
+    server.stop()
+
+
+# -- pure helpers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", ""),
+        ("/issues/2026-03-30/", "issues/2026-03-30"),
+        ("/feeds/rss.xml", "feeds/rss.xml"),
+        ("/../x", None),
+        ("/a/../../x", None),
+        ("/./x", None),
+        ("//etc/passwd", None),
+        ("/a//b", None),
+        ("/.hidden", None),
+        ("/a\\..\\b", None),
+        ("/a\x00b", None),
+        ("relative", None),
+    ],
+)
+def test_clean_path(path: str, expected: str | None) -> None:
+    assert clean_path(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-99", (0, 99)),
+        ("bytes=10-", (10, 999)),
+        ("bytes=-100", (900, 999)),
+        ("bytes=-5000", (0, 999)),
+        ("bytes=990-5000", (990, 999)),
+        ("bytes=1000-", "unsatisfiable"),
+        ("bytes=-0", "unsatisfiable"),
+        ("bytes=5-1", None),
+        ("bytes=0-1,5-6", None),
+        ("items=0-1", None),
+        ("bytes=-", None),
+    ],
+)
+def test_parse_range(header: str, expected: object) -> None:
+    assert parse_range(header, 1000) == expected
+
+
+def test_media_type_sniffs_the_root_element() -> None:
+    assert media_type("feeds/other.xml", RSS).startswith("application/rss+xml;")
+    assert media_type("feeds/other.xml", ATOM).startswith("application/atom+xml;")
+    assert media_type("opds/x.xml", ACQ).startswith("application/atom+xml;profile=opds-catalog;kind=acquisition")
+    assert media_type("opds/x.xml", ATOM).startswith("application/atom+xml;profile=opds-catalog;")
+    assert media_type("x/unknown.bin") == "application/octet-stream"
+
+
+# -- over HTTP -------------------------------------------------------------------------------------
+
+MEDIA_TYPES = [
+    ("feeds/rss.xml", "application/rss+xml; charset=utf-8"),
+    ("feeds/atom.xml", "application/atom+xml; charset=utf-8"),
+    ("feeds/editions.xml", "application/atom+xml; charset=utf-8"),
+    ("feeds/archive/2026-03-23.xml", "application/atom+xml; charset=utf-8"),
+    ("feeds/feed.json", "application/feed+json; charset=utf-8"),
+    ("feeds/feed.xsl", "text/xsl; charset=utf-8"),
+    ("feeds/feeds.opml", "text/x-opml; charset=utf-8"),
+    ("opds/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation; charset=utf-8"),
+    ("opds/issues.xml", "application/atom+xml;profile=opds-catalog;kind=acquisition; charset=utf-8"),
+    ("opds/other.xml", "application/atom+xml;profile=opds-catalog; charset=utf-8"),
+    ("issues/2026-03-30/2026-03-30.pdf", "application/pdf"),
+    ("issues/2026-03-30/2026-03-30.epub", "application/epub+zip"),
+    ("index.html", "text/html; charset=utf-8"),
+    ("assets/site.css", "text/css; charset=utf-8"),
+    ("null.txt", "text/plain; charset=utf-8"),
+    ("misc.xml", "application/xml; charset=utf-8"),
+    ("photo.png", "image/png"),
+]
+
+
+def test_media_types_and_headers(site: tuple[Server, Path]) -> None:
+    server, release = site
+    for rel, expected in MEDIA_TYPES:
+        response = server.client.get("/" + rel)
+        assert response.status_code == 200, rel
+        assert response.headers["content-type"] == expected, rel
+        assert response.content == (release / rel).read_bytes(), rel
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["accept-ranges"] == "bytes"
+        assert response.headers["etag"] == '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        assert response.headers["last-modified"] == formatdate((release / rel).stat().st_mtime, usegmt=True)
+    cache = {rel: server.client.head("/" + rel).headers["cache-control"] for rel, _ in MEDIA_TYPES}
+    assert cache["feeds/atom.xml"] == cache["opds/catalog.xml"] == "public, max-age=300"
+    assert cache["issues/2026-03-30/2026-03-30.pdf"] == "public, max-age=3600"
+
+
+def test_conditional_requests(site: tuple[Server, Path]) -> None:
+    client = site[0].client
+    first = client.get("/feeds/atom.xml")
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    for header in ({"If-None-Match": etag}, {"If-None-Match": f'"nope", W/{etag}'}, {"If-None-Match": "*"},
+                   {"If-Modified-Since": modified}):  # fmt: skip
+        again = client.get("/feeds/atom.xml", headers=header)
+        assert again.status_code == 304, header
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == "public, max-age=300"
+    assert client.get("/feeds/atom.xml", headers={"If-None-Match": '"other"'}).status_code == 200
+    old = formatdate(0, usegmt=True)
+    assert client.get("/feeds/atom.xml", headers={"If-Modified-Since": old}).status_code == 200
+    assert client.get("/feeds/atom.xml", headers={"If-Modified-Since": "yesterday"}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
+    both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
+    assert client.get("/feeds/atom.xml", headers=both).status_code == 200
+    assert client.head("/feeds/atom.xml", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_head_matches_get(site: tuple[Server, Path]) -> None:
+    client = site[0].client
+    for rel in ("feeds/rss.xml", "issues/2026-03-30/2026-03-30.pdf", ""):
+        get, head = client.get("/" + rel), client.head("/" + rel)
+        assert head.status_code == 200
+        assert head.content == b""
+        for name in ("content-type", "content-length", "etag", "last-modified", "cache-control"):
+            assert head.headers[name] == get.headers[name], (rel, name)
+        assert int(head.headers["content-length"]) == len(get.content)
+
+
+def test_ranges(site: tuple[Server, Path]) -> None:
+    client = site[0].client
+    url, size = "/issues/2026-03-30/2026-03-30.pdf", len(PDF)
+    full = client.get(url)
+    assert full.content == PDF  # streamed: bigger than SMALL_FILE
+    etag = full.headers["etag"]
+    cases = [("bytes=0-99", 0, 99), ("bytes=-100", size - 100, size - 1), (f"bytes={size - 10}-", size - 10, size - 1),
+             ("bytes=1000-200000", 1000, 200000), (f"bytes=5-{size * 2}", 5, size - 1)]  # fmt: skip
+    for header, first, last in cases:
+        part = client.get(url, headers={"Range": header})
+        assert part.status_code == 206, header
+        assert part.content == PDF[first : last + 1], header
+        assert part.headers["content-range"] == f"bytes {first}-{last}/{size}"
+        assert part.headers["content-length"] == str(last - first + 1)
+        assert part.headers["content-type"] == "application/pdf"
+    head = client.head(url, headers={"Range": "bytes=0-9"})
+    assert head.status_code == 206 and head.headers["content-length"] == "10"
+    bad = client.get(url, headers={"Range": f"bytes={size}-"})
+    assert bad.status_code == 416
+    assert bad.headers["content-range"] == f"bytes */{size}"
+    # Ignored Range headers serve the whole file: several ranges, other units, nonsense.
+    for header in ("bytes=0-1,5-6", "pages=1-2", "bytes=9-2"):
+        assert client.get(url, headers={"Range": header}).status_code == 200, header
+    # If-Range: the range only if the file is still the one the client has.
+    assert client.get(url, headers={"Range": "bytes=0-9", "If-Range": etag}).status_code == 206
+    stale = client.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.content == PDF
+    modified = full.headers["last-modified"]
+    assert client.get(url, headers={"Range": "bytes=0-9", "If-Range": modified}).status_code == 206
+    # Small files have ranges too (an EPUB reader may ask for the zip's end).
+    epub = client.get("/issues/2026-03-30/2026-03-30.epub", headers={"Range": "bytes=-8"})
+    assert epub.status_code == 206 and epub.content == RELEASE["issues/2026-03-30/2026-03-30.epub"][-8:]
+
+
+TRAVERSALS = [
+    "/../secret.txt",
+    "/../../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/%2E%2E/%2e%2e/secret.txt",
+    "/issues/../../secret.txt",
+    "/issues/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+    "/..%2fsecret.txt",
+    "/%2e%2e%2f%2e%2e%2fsecret.txt",
+    "/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/passwd",
+    "/../sibling.txt",
+    "/%2e%2e/sibling.txt",
+    "/%2e%2e/r1/index.html",
+    "//etc/passwd",
+    "/issues/..%5c..%5csecret.txt",
+    "/link-out",
+    "/.hidden",
+    "/%2ehidden",
+    "/feeds/%00",
+    "/./index.html",
+]
+
+
+def test_no_access_outside_the_release(site: tuple[Server, Path]) -> None:
+    server, _ = site
+    for path in TRAVERSALS:
+        for method in ("GET", "HEAD"):
+            status, body = server.raw(method, path)
+            assert status in (400, 404), (path, status)
+            assert MARKER.encode() not in body and b"root:" not in body, path
+    assert server.raw("GET", "/link-in")[0] == 200  # a link that stays inside the release is served
+    assert server.client.post("/index.html").status_code == 405
+    assert server.client.get("/nope.xml").status_code == 404
+
+
+def test_directory_urls_serve_index(site: tuple[Server, Path]) -> None:
+    client = site[0].client
+    assert client.get("/").content == RELEASE["index.html"]
+    assert client.get("/issues/2026-03-30/").content == RELEASE["issues/2026-03-30/index.html"]
+    moved = client.get("/issues/2026-03-30?x=1")
+    assert moved.status_code == 301
+    assert moved.headers["location"] == "/issues/2026-03-30/?x=1"
+    assert client.get("/issues/empty/").status_code == 404  # no listing without index.html
+    index = client.get("/issues/2026-03-30/index.html").headers["etag"]
+    assert client.get("/issues/2026-03-30/").headers["etag"] == index
+
+
+def test_link_swaps_are_followed_per_request(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    server = Server(out)
+    try:
+        assert server.client.get("/").status_code == 503  # nothing published yet
+        status = server.client.get("/_status").json()
+        assert status["release"] is None and status["published"] == []
+        r1 = make_release(tmp_path / ".out.releases" / "r1", {"index.html": b"one", "feeds/atom.xml": ATOM})
+        r2 = make_release(tmp_path / ".out.releases" / "r2", {"index.html": b"two", "feeds/atom.xml": ATOM})
+        point(out, r1)
+        with httpx.Client(base_url=server.base) as keep_alive:  # one connection across the swaps
+            first = keep_alive.get("/")
+            assert first.content == b"one"
+            feed_etag = keep_alive.get("/feeds/atom.xml").headers["etag"]
+            point(out, r2)
+            second = keep_alive.get("/", headers={"If-None-Match": first.headers["etag"]})
+            assert second.status_code == 200 and second.content == b"two"
+            # Same bytes in another release: same ETag, so readers revalidate for free.
+            assert keep_alive.get("/feeds/atom.xml", headers={"If-None-Match": feed_etag}).status_code == 304
+            (r2 / "feeds" / "atom.xml").unlink()
+            assert keep_alive.get("/feeds/atom.xml").status_code == 404
+            point(out, r1)
+            assert keep_alive.get("/").content == b"one"
+    finally:
+        server.stop()
+
+
+def test_real_release_etags_and_status(tmp_path: Path) -> None:
+    content = copy_content(SAMPLE, tmp_path / "content")
+    out = tmp_path / "out"
+    first = build(content, out, ("site", "null"))
+    service_state = {"state": "idle", "builds": 1}
+    server = Server(out, status=lambda: service_state)
+    try:
+        client = server.client
+        status = client.get("/_status")
+        assert status.headers["cache-control"] == "no-store"
+        assert status.headers["content-type"] == "application/json; charset=utf-8"
+        doc = status.json()
+        assert doc["release"] == first.release
+        assert doc["published"] == ["2026-03-30", "2026-03-23"]
+        assert doc["problems"] == {} and doc["files"] == first.files and doc["built"].endswith("Z")
+        assert doc["service"] == service_state
+        manifest = json.loads((tmp_path / ".out.releases" / f"{first.release}.json").read_text())
+        page = "issues/2026-03-30/world-leading-science-parks.html"
+        other = "issues/2026-03-23/index.html"
+        etags = {rel: client.get("/" + rel).headers["etag"] for rel in (page, other, "null.txt")}
+        for rel, etag in etags.items():
+            assert etag == '"' + manifest["files"][rel][:32] + '"'
+
+        article = content / "2026-03-30" / "world-leading-science-parks.md"
+        article.write_text(article.read_text("utf-8").replace("科技园", "科学园", 1), "utf-8")
+        second = build(content, out, ("site", "null"))
+        assert second.changed and second.release != first.release
+        assert client.get("/_status").json()["release"] == second.release
+        assert client.get("/" + page).headers["etag"] != etags[page]
+        assert client.get("/" + other, headers={"If-None-Match": etags[other]}).status_code == 304
+        new_etag = client.get("/" + page).headers["etag"]
+        assert client.get("/" + page, headers={"If-None-Match": new_etag}).status_code == 304
+    finally:
+        server.stop()
