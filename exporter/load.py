@@ -259,7 +259,7 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
                     )
                 elif slug in articles:
                     refs.append(articles[slug])
-                elif not (folder / f"{slug}.md").exists():
+                elif not re.match(SLUG_RE, slug) or not (folder / f"{slug}.md").exists():  # no ../ paths
                     problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205"))
                 if isinstance(slug, str):
                     placed.add(slug)
@@ -305,6 +305,10 @@ def load_content(root: Path, only: set[str] | None = None, cache: Path | None = 
     content = Content(root=root, publication=publication)
     issue_cache = IssueCache(cache, (root / PUBLICATION_FILE).read_bytes()) if cache else None
     seen_totals: dict[int, str] = {}
+    for link in sorted(p for p in root.iterdir() if p.is_symlink() and not p.name.startswith((".", "_"))):
+        if link.is_dir() and (only is None or link.name in only):  # issue_dirs skips links: say so
+            message = "is a link; an issue folder must be a real folder"
+            content.failed[link.name] = [Problem(link.name, "", message, "E301")]
     for folder in issue_dirs(root):
         if only is not None and folder.name not in only:
             continue
@@ -406,16 +410,34 @@ def _loader_code_hash() -> str:
 
 
 def _check_order(content: Content) -> None:
-    """Total numbers must rise with the date; an issue that breaks the order is refused."""
+    """Total numbers must rise with the date; the issues that break the order are refused.
+
+    The longest run of issues in order is kept, so one issue with a wrong number (say, dated in the
+    past with a high number) is refused instead of knocking out every issue after it.
+    """
     ordered = sorted(content.issues, key=lambda i: (i.date, i.total_number))
+    length, before = [1] * len(ordered), [-1] * len(ordered)
+    for b, issue in enumerate(ordered):
+        for a in range(b):
+            if ordered[a].total_number < issue.total_number and length[a] + 1 > length[b]:
+                length[b], before[b] = length[a] + 1, a
     keep: list[Issue] = []
+    at = length.index(max(length)) if ordered else -1
+    while at >= 0:
+        keep.insert(0, ordered[at])
+        at = before[at]
+    kept = {i.id for i in keep}
     for issue in ordered:
-        if keep and issue.total_number <= keep[-1].total_number:
-            content.failed[issue.id] = [
-                Problem(f"{issue.id}/{ISSUE_FILE}", "total_number",
-                        f"总第{issue.total_number}期 on {issue.date} does not follow "
-                        f"总第{keep[-1].total_number}期 of {keep[-1].date} ({keep[-1].id})", "E205")
-            ]  # fmt: skip
+        if issue.id in kept:
             continue
-        keep.append(issue)
+        prior = [k for k in keep if (k.date, k.total_number) < (issue.date, issue.total_number)]
+        if prior and prior[-1].total_number >= issue.total_number:
+            other, verb = prior[-1], "follow"
+        else:
+            other, verb = next(k for k in keep if k not in prior), "precede"
+        content.failed[issue.id] = [
+            Problem(f"{issue.id}/{ISSUE_FILE}", "total_number",
+                    f"总第{issue.total_number}期 on {issue.date} does not {verb} "
+                    f"总第{other.total_number}期 of {other.date} ({other.id})", "E205")
+        ]  # fmt: skip
     content.issues = sorted(keep, key=lambda i: (i.date, i.total_number), reverse=True)
