@@ -200,12 +200,14 @@ def load_article(path: Path, root: Path, publication: Publication, issue_id: str
         if key in meta:
             raise ContentError(Problem(rel, key, "is derived (from the file name / body); remove it", "E202"))
     problems = []
+    permalink = publication.url(f"issues/{issue_id}/{slug}.html")
+    body_html = ""
     try:
         check_chars(body)
+        body_html = markup.render_markdown(body, permalink)
     except ValueError as exc:
         problems.append(Problem(rel, "body", str(exc), "E204"))
-    permalink = publication.url(f"issues/{issue_id}/{slug}.html")
-    data = {**meta, "slug": slug, "body_html": "" if problems else markup.render_markdown(body, permalink)}
+    data = {**meta, "slug": slug, "body_html": body_html}
     try:
         article = Article.model_validate(data, context={"issue_dir": root})
     except ValidationError as exc:

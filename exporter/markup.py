@@ -26,13 +26,21 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # Elements whose text is dropped along with them (nh3 would otherwise keep script text as text).
 CLEAN_CONTENT_TAGS = {"script", "style", "iframe", "object", "embed", "noscript", "template", "svg", "math"}
 
+MAX_TAGS = 10_000
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
 _HREF = re.compile(r'href="([^"]*)"')
 
 
 def render_markdown(source: str, base_url: str) -> str:
-    """Render Markdown and sanitise it; relative links become absolute against ``base_url``."""
+    """Render Markdown and sanitise it; relative links become absolute against ``base_url``.
+
+    Raises ValueError for more than MAX_TAGS tags: the sanitiser is quadratic in nesting depth
+    (40,000 nested <div> take seconds), and no article needs that many.
+    """
     raw = _md.render(source)
+    tags = raw.count("<")  # text '<' is escaped by markdown-it, so this counts tags
+    if tags > MAX_TAGS:
+        raise ValueError(f"has {tags} HTML tags; the limit is {MAX_TAGS}")
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

@@ -359,9 +359,13 @@ def _plan(
 
     for issue in content.issues:
         folder = root / issue.id
+        try:
+            keys[issue.id] = key_of(folder, issue)
+        except OSError as exc:  # the folder changed after it was loaded (e.g. removed): treat as invalid
+            content.failed[issue.id] = [Problem(f"{issue.id}/", "", f"changed during the build: {exc}", "E301")]
+            continue
         issues.append(issue)
         sources[issue.id] = folder
-        keys[issue.id] = key_of(folder, issue)
     for issue_id, problems in sorted(content.failed.items()):
         result.problems[issue_id] = problems
         previous = current.get("issues", {}).get(issue_id)
@@ -415,9 +419,11 @@ def _render(
                 t0 = time.perf_counter()
                 renderer.render(job(issue))
                 result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
-        except RenderError as exc:
+            source = _snapshot(releases, plan, issue)
+        except (RenderError, OSError) as exc:  # OSError: the issue's files vanished during the build
             shutil.rmtree(staging / issue.dir, ignore_errors=True)
-            result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", renderer.name, str(exc), "E401"))
+            where = renderer.name if isinstance(exc, RenderError) else ""
+            result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
             plan.issues.remove(issue)
             last_good = _last_good(releases, plan.publication, previous)
             if last_good and current_dir and _reuse(current_dir, staging, previous["files"]):
@@ -431,7 +437,7 @@ def _render(
         manifest["issues"][issue.id] = {
             "key": key,
             "files": [issue.dir + f for f in files],
-            "source": _snapshot(releases, plan, issue),
+            "source": source,
         }
         result.rendered.append(issue.id)
 
