@@ -62,6 +62,9 @@ CODES = {
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present: 5x faster
 
 
+_REFUSED_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("set", "binary", "omap", "pairs")}
+
+
 class _StrictLoader(_Base):  # type: ignore[misc]
     """safe_load that also refuses aliases (billion-laughs bombs), merge keys and duplicate keys."""
 
@@ -69,6 +72,10 @@ class _StrictLoader(_Base):  # type: ignore[misc]
         # Without aliases every node is constructed exactly once; a second visit is an alias.
         if node in self.constructed_objects or node in self.recursive_objects:
             raise yaml.constructor.ConstructorError(None, None, "YAML aliases (*name) are not allowed", node.start_mark)
+        # A !!set has no order (the output would change from run to run); !!binary is not text.
+        if node.tag in _REFUSED_TAGS:
+            message = f"the YAML tag !!{node.tag.rpartition(':')[2]} is not allowed"
+            raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
         return super().construct_object(node, deep=deep)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
