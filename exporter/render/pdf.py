@@ -196,8 +196,12 @@ class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.seen: set[int] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
+        if id(record) in self.seen:  # attached to both loggers: a propagated record arrives twice
+            return
+        self.seen.add(id(record))
         try:
             self.messages.append(f"{record.levelname}: {record.getMessage()}")
         except Exception:  # a broken format string must still fail the build
@@ -288,12 +292,16 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
     base_url = base_dir.resolve().as_uri() + "/"
     with capture_weasyprint_logs() as messages:
         try:
-            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir)).render(
-                **WRITE_OPTIONS
-            )
-            attachments = [a.source[1] if isinstance(a.source, tuple) else a for a in document.metadata.attachments]
+            source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
+            # <link rel=attachment> would embed a file in the PDF: never, whatever it points at.
+            attachments = [
+                str(link.get("href"))
+                for link in source.etree_element.iter("link")
+                if "attachment" in str(link.get("rel", "")).lower().split()
+            ]
             if attachments:
-                return Outcome(error=f"refused to embed attachments: {', '.join(map(str, attachments))}")
+                return Outcome(error=f"refused to embed attachments: {', '.join(attachments)}")
+            document = source.render(**WRITE_OPTIONS)
             problem = check_layout(document)
             if problem:
                 return Outcome(error=problem)

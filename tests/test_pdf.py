@@ -1,0 +1,392 @@
+"""The print-style PDF (WeasyPrint), checked with poppler and qpdf on real renders.
+
+The sample content (seed issue 2026-03-30 and sample issue 2026-03-23) and the corpus fixture issue
+(2026-06-12: 29 articles on 6 pages) are built once per session through the real pipeline; most tests
+read those files. The renderer fails the build on any WeasyPrint warning, so a successful build is
+also the proof that none was logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, CORPUS_ID, SAMPLE, SEED_ID, copy_content
+
+from exporter import fonts
+from exporter.errors import RenderError
+from exporter.load import load_content
+from exporter.model import Issue
+from exporter.publish import BuildResult, build
+from exporter.render import Job
+from exporter.render.pdf import PdfRenderer, capture_weasyprint_logs, render_pdf
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_ID = "2026-03-23"
+FACES = {"Noto-Serif-CJK-SC", "Noto-Serif-CJK-SC-Bold", "Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC-Bold"}
+# The content area of an A3 page in PDF points (page 842×1191; margins 20 mm top, 16 mm bottom).
+CONTENT_AREA = ("-x", "0", "-y", "58", "-W", "842", "-H", "1086")
+TINY = '<html lang="zh-CN"><body style="font-family: \'Noto Serif CJK SC\'">{}</body></html>'
+
+
+class Built:
+    """One content folder built with the PDF format, plus its loaded issues."""
+
+    def __init__(self, out: Path, result: BuildResult, issues: dict[str, Issue]) -> None:
+        self.out, self.result, self.issues = out, result, issues
+
+    def pdf(self, issue_id: str) -> Path:
+        return self.out / self.issues[issue_id].pdf_path
+
+
+def _build(src: Path, out: Path) -> Built:
+    result = build(src, out, ("pdf",), now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
+    issues = {i.id: i for i in load_content(src).issues}
+    return Built(out, result, issues)
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(SAMPLE, tmp_path_factory.mktemp("pdf-sample") / "out")
+
+
+@pytest.fixture(scope="session")
+def corpus_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(CORPUS, tmp_path_factory.mktemp("pdf-corpus") / "out")
+
+
+def run(*args: str | Path) -> str:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, check=True, timeout=120).stdout
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def outline(pdf: Path) -> list[dict[str, object]]:
+    data = json.loads(run("qpdf", "--json", "--json-key=outlines", pdf))
+    return data["outlines"]  # type: ignore[no-any-return]
+
+
+def catalog(pdf: Path) -> str:
+    trailer = run("qpdf", "--show-object=trailer", pdf)
+    root = re.search(r"/Root (\d+) 0 R", trailer)
+    assert root, trailer
+    return run("qpdf", f"--show-object={root.group(1)}", pdf)
+
+
+# -- the builds ------------------------------------------------------------------------------------
+
+
+def test_builds_render_every_issue_without_warnings(sample: Built, corpus_built: Built) -> None:
+    # Any WeasyPrint WARNING/ERROR (missing glyph, unreadable image, bad CSS, the fontTools subsetting
+    # fallback) is a RenderError, which the pipeline records as an E401 problem: there must be none.
+    assert sample.result.problems == {}
+    assert corpus_built.result.problems == {}
+    assert sorted(sample.result.rendered) == [SAMPLE_ID, SEED_ID]
+    assert corpus_built.result.rendered == [CORPUS_ID]
+    for built, ids in ((sample, (SEED_ID, SAMPLE_ID)), (corpus_built, (CORPUS_ID,))):
+        for issue_id in ids:
+            assert built.pdf(issue_id).read_bytes().startswith(b"%PDF-1.7")
+
+
+def test_every_font_is_an_embedded_subset_cjk_face_with_tounicode(sample: Built, corpus_built: Built) -> None:
+    for pdf in (sample.pdf(SEED_ID), sample.pdf(SAMPLE_ID), corpus_built.pdf(CORPUS_ID)):
+        rows = run("pdffonts", pdf).splitlines()[2:]
+        assert rows, f"{pdf}: no fonts"
+        names = set()
+        for row in rows:
+            name, *_, emb, sub, uni, _obj, _gen = row.split()
+            assert (emb, sub, uni) == ("yes", "yes", "yes"), row
+            prefix, _, face = name.partition("+")
+            assert re.fullmatch(r"[A-Z]{6}", prefix), row
+            names.add(face)
+        assert names <= FACES, f"{pdf}: unexpected faces {names - FACES}"
+        assert {"Noto-Serif-CJK-SC", "Noto-Sans-CJK-SC-Bold"} <= names
+
+
+def test_seed_text_comes_back(sample: Built) -> None:
+    pdf = sample.pdf(SEED_ID)
+    text = squeeze(run("pdftotext", "-raw", pdf, "-"))
+    for expected in (
+        "加快推进世界领先科技园区建设",
+        "政产学研共谋“人工智能+产业”发展路径",
+        "中国高新技术产业导报",
+        "CHINAHIGH-TECHINDUSTRYHERALD",
+        "科学技术部主管",
+        "科技日报社主办",
+        "CN11—0237",
+        "邮发代号1—206",
+        "2026年3月30日",
+        "星期一",
+        "第11期（总第2663期）",
+        "今日16版",
+        "本期导读",
+        "共绘全球科技交流合作新图景02版",
+        "从“新能源”到“未来能源”有深意15版",
+        "本报讯（记者张伟）",
+        "主办方供图",
+        "微信公众号：中国高新网",
+        "http://www.chinahightech.com/",
+    ):
+        assert expected in text, expected
+    # Paragraphs broken across print columns in the seed were rejoined at conversion: whole paragraphs
+    # come back from the content area (running heads cropped away) with no break inside.
+    body = squeeze(run("pdftotext", "-raw", *CONTENT_AREA, pdf, "-"))
+    paragraph = (
+        "北京市委常委、统战部部长马骏表示，“十四五”以来，中关村示范区以不足北京市4%的土地，贡献了约1/3的"
+        "地区生产总值（GDP）。"
+    )
+    assert paragraph in body
+    assert "于海斌在主旨报告中提到" in body and "中国工程院院士" in body
+
+
+def _assert_articles_in_text(pdf: Path, issue: Issue) -> None:
+    body = squeeze(run("pdftotext", "-raw", *CONTENT_AREA, pdf, "-"))
+    for article in issue.articles:
+        assert squeeze(article.headline) in body, article.slug
+        for paragraph in article.text.split("\n"):
+            assert squeeze(paragraph) in body, f"{article.slug}: {paragraph[:40]}"
+
+
+def test_every_article_and_paragraph_of_the_corpus_is_in_the_text(corpus_built: Built) -> None:
+    issue = corpus_built.issues[CORPUS_ID]
+    assert len(issue.articles) == 29
+    longest = max(issue.articles, key=lambda a: len(a.text.split("\n")))
+    assert len(longest.text.split("\n")) >= 278  # the flattened table
+    _assert_articles_in_text(corpus_built.pdf(CORPUS_ID), issue)
+
+
+def test_every_article_of_the_sample_issues_is_in_the_text(sample: Built) -> None:
+    for issue_id in (SEED_ID, SAMPLE_ID):
+        _assert_articles_in_text(sample.pdf(issue_id), sample.issues[issue_id])
+
+
+def test_running_heads_show_the_print_page_and_no_page_is_empty(sample: Built, corpus_built: Built) -> None:
+    cases = ((corpus_built, CORPUS_ID), (sample, SEED_ID), (sample, SAMPLE_ID))
+    for built, issue_id in cases:
+        issue, pdf = built.issues[issue_id], built.pdf(issue_id)
+        heads = run("pdftotext", "-raw", "-x", "0", "-y", "0", "-W", "842", "-H", "58", pdf, "-").split("\f")[:-1]
+        bodies = run("pdftotext", "-raw", *CONTENT_AREA, pdf, "-").split("\f")[:-1]
+        assert len(heads) == len(bodies) == int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", pdf)).group(1))  # type: ignore[union-attr]
+        for number, body in enumerate(bodies, 1):
+            assert body.strip(), f"{issue_id}: PDF page {number} is empty"
+        shown = []
+        for number, head in enumerate(heads, 1):
+            found = re.findall(r"第(\d+)版", head)
+            if number == 1 and issue.pages[0].number == 1:
+                assert found == [], "the front page has the masthead, not a running head"
+                shown.append(1)
+                continue
+            assert len(found) == 1, f"{issue_id}: PDF page {number} head {head!r}"
+            assert "中国高新技术产业导报" in head and issue.date_text in head
+            shown.append(int(found[0]))
+        # Print page numbers (版), in order, each carried page shown, never the PDF page index.
+        assert shown == sorted(shown)
+        assert sorted(set(shown)) == [p.number for p in issue.pages]
+    corpus_pages = len(run("pdftotext", "-raw", corpus_built.pdf(CORPUS_ID), "-").split("\f")) - 1
+    assert corpus_pages > len(corpus_built.issues[CORPUS_ID].pages)  # long pages flow over several PDF pages
+
+
+def test_outline_lists_every_article_under_its_page(sample: Built, corpus_built: Built) -> None:
+    for built, issue_id in ((corpus_built, CORPUS_ID), (sample, SEED_ID)):
+        issue = built.issues[issue_id]
+        entries = outline(built.pdf(issue_id))
+        assert [e["title"] for e in entries] == [f"第{p.number}版 · {p.name}" for p in issue.pages]
+        for entry, page in zip(entries, issue.pages, strict=True):
+            kids = entry["kids"]
+            assert isinstance(kids, list)
+            assert [k["title"] for k in kids] == [a.headline for a in page.articles]
+            assert all(k["kids"] == [] for k in kids)
+
+
+def test_metadata_language_tags_and_structure(sample: Built, corpus_built: Built) -> None:
+    pdf = sample.pdf(SEED_ID)
+    info = run("pdfinfo", "-isodates", pdf)
+    assert "Title:           中国高新技术产业导报 2026年3月30日 第11期（总第2663期）" in info
+    assert "Author:          科技日报社" in info
+    assert "Subject:" in info and "本期导读" in info
+    assert "Keywords:" in info and "中关村论坛" in info
+    assert "CreationDate:    2026-03-30T06:00:00+08" in info  # the issue's publish time, not now()
+    assert "Tagged:          yes" in info
+    assert "PDF version:     1.7" in info
+    assert "Page size:       841.89 x 1190.55 pts (A3)" in info
+    root = catalog(pdf)
+    assert "/Lang (zh-CN)" in root and "/StructTreeRoot" in root and "/Outlines" in root
+    assert "/MarkInfo << /Marked true >>" in root
+    xmp = run("pdfinfo", "-meta", pdf)
+    assert "pdfuaid:part" in xmp and "2026-03-30T06:00:00+08:00" in xmp
+    for path in (pdf, sample.pdf(SAMPLE_ID), corpus_built.pdf(CORPUS_ID)):
+        check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, timeout=120)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "No syntax or stream encoding errors found" in check.stdout
+
+
+def test_same_input_gives_identical_bytes(sample: Built, tmp_path: Path) -> None:
+    issue = sample.issues[SEED_ID]
+    content = load_content(SAMPLE)
+    renders = []
+    for name in ("a", "b"):
+        job = Job(content.publication, (issue,), issue, tmp_path / name, {issue.id: SAMPLE / issue.id}, ("pdf",))
+        (path,) = PdfRenderer().render(job)
+        renders.append(path.read_bytes())
+    assert renders[0] == renders[1]
+    assert renders[0] == sample.pdf(SEED_ID).read_bytes()  # and the same as the pipeline's build
+
+
+def test_fingerprint_names_the_font_files() -> None:
+    printed = PdfRenderer().fingerprint()
+    for face in fonts.faces():
+        assert f"{face.path}#{face.index}:{face.path.stat().st_size}" in printed
+    assert {f.family for f in fonts.faces()} == set(fonts.FAMILIES)
+
+
+def test_weasyprint_is_imported_only_when_rendering() -> None:
+    code = (
+        "import sys, exporter.render.pdf, exporter.fonts, exporter.fetch, exporter.cli\n"
+        "from exporter.render.pdf import PdfRenderer\n"
+        "PdfRenderer().fingerprint()\n"
+        "assert 'weasyprint' not in sys.modules, 'weasyprint imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# -- fonts and glyphs ------------------------------------------------------------------------------
+
+
+def test_harfbuzz_subset_is_used_and_its_fallback_fails_the_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint.pdf.fonts
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    assert harfbuzz_subset, "libharfbuzz-subset0 is not installed: WeasyPrint would subset with fontTools"
+    assert harfbuzz.hb_version_atleast(4, 1, 0)
+    render_pdf(TINY.format("中文"), Path("/nonexistent"), isolate=False)  # fine with HarfBuzz
+    # Without HarfBuzz-Subset WeasyPrint warns and falls back to fontTools: that must fail the build.
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    with pytest.raises(RenderError, match="fontTools instead of HarfBuzz-Subset"):
+        render_pdf(TINY.format("中文"), Path("/nonexistent"), isolate=False)
+
+
+def test_a_missing_font_is_a_build_error() -> None:
+    with pytest.raises(RenderError, match="Noto Nonexistent CJK SC Regular is not installed"):
+        fonts._fc_match("Noto Nonexistent CJK SC", "Regular")
+
+
+def test_a_glyph_no_cjk_face_has_fails_the_build_naming_article_and_character(tmp_path: Path) -> None:
+    content = copy_content(SAMPLE, tmp_path / "content")
+    shutil.rmtree(content / SAMPLE_ID)  # render only the seed issue
+    article = content / SEED_ID / "ai-plus-industry-forum.md"
+    article.write_text(article.read_text("utf-8").replace("论坛现场", "捷克代表Čapek在论坛现场"), "utf-8")
+    result = build(content, tmp_path / "out", ("pdf",), now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
+    (problem,) = result.problems[SEED_ID]
+    assert problem.code == "E401" and problem.field == "pdf"
+    assert "ai-plus-industry-forum" in problem.message and "U+010C" in problem.message
+    assert "DejaVu" in problem.message  # the face the PDF would have fallen back to
+    assert not (tmp_path / "out" / "issues" / SEED_ID).exists()
+
+
+def test_a_character_no_font_has_is_a_notdef_warning_and_an_error() -> None:
+    with pytest.raises(RenderError, match=r"\.notdef glyph rendered.*U\+E000"):
+        render_pdf(TINY.format("私用区\ue000"), Path("/nonexistent"), isolate=False)
+
+
+def test_log_capture_sees_both_weasyprint_loggers() -> None:
+    with capture_weasyprint_logs() as messages:
+        logging.getLogger("weasyprint").warning("one %s", "w")
+        logging.getLogger("weasyprint.progress").error("two")
+        logging.getLogger("weasyprint").info("not this")
+    assert messages == ["WARNING: one w", "ERROR: two"]
+
+
+# -- the URL fetcher -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issue_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "issue"
+    (folder / "images").mkdir(parents=True)
+    photo = (SAMPLE / SEED_ID / "images" / "kevin-kelly-ai-glasses.png").read_bytes()
+    (folder / "images" / "photo.png").write_bytes(photo)
+    (tmp_path / "secret.png").write_bytes(photo)  # beside the issue folder, not in it
+    return folder
+
+
+def page_with(tag: str) -> str:
+    return f'<html lang="zh-CN"><body style="font-family: \'Noto Serif CJK SC\'">正文{tag}</body></html>'
+
+
+def test_fetcher_loads_issue_files_and_data_urls(issue_dir: Path) -> None:
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGA"
+        "WjR9awAAAABJRU5ErkJggg=="
+    )
+    outcome = render_pdf(
+        page_with(f'<img src="images/photo.png" alt="照片" style="width: 50mm"><img src="{pixel}" alt="像素">'),
+        issue_dir,
+        isolate=False,
+    )
+    assert outcome.pdf.startswith(b"%PDF") and outcome.pages == 1
+    assert b"/Subtype /Image" in outcome.pdf
+
+
+@pytest.mark.parametrize(
+    ("tag", "why"),
+    [
+        ('<img src="file:///etc/passwd">', r"refused to load file:///etc/passwd: .* outside the issue folder"),
+        ('<img src="../secret.png">', r"refused to load file://.*/secret.png: .* outside the issue folder"),
+        ('<img src="images/../../secret.png">', r"refused to load .*secret.png: .* outside the issue folder"),
+        ('<img src="file:///dev/urandom">', r"refused to load file:///dev/urandom: .* outside the issue folder"),
+        ('<link rel="stylesheet" href="https://example.com/a.css">', r"refused to load https://example.com/a.css"),
+        ('<link rel="attachment" href="file:///etc/passwd">', r"refused to embed attachments: file:///etc/passwd"),
+        ('<link rel="attachment" href="images/photo.png">', "refused to embed attachments: images/photo.png"),
+        ('<img src="ftp://example.com/x.png">', r"refused to load ftp://example.com/x.png"),
+    ],
+)
+def test_fetcher_refuses(issue_dir: Path, tag: str, why: str) -> None:
+    with pytest.raises(RenderError, match=why):
+        render_pdf(page_with(tag), issue_dir, isolate=False)
+
+
+def test_fetcher_never_connects_to_the_network(issue_dir: Path) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(0.2)
+        port = server.getsockname()[1]
+        with pytest.raises(RenderError, match=rf"refused to load http://127.0.0.1:{port}/x.png: only files inside"):
+            render_pdf(page_with(f'<img src="http://127.0.0.1:{port}/x.png">'), issue_dir, isolate=False)
+        with pytest.raises(TimeoutError):
+            server.accept()  # nobody connected
+
+
+def test_fetcher_refuses_devices_and_fifos_inside_the_issue_folder(issue_dir: Path) -> None:
+    (issue_dir / "images" / "random.png").symlink_to("/dev/urandom")
+    with pytest.raises(RenderError, match=r"refused to load .*random.png: /dev/urandom is outside the issue folder"):
+        render_pdf(page_with('<img src="images/random.png">'), issue_dir, isolate=False)
+    os.mkfifo(issue_dir / "images" / "pipe.png")  # open() on a FIFO with no writer would block forever
+    with pytest.raises(RenderError, match=r"refused to load .*pipe.png: not a regular file"):
+        render_pdf(page_with('<img src="images/pipe.png">'), issue_dir, isolate=True, timeout=60)
+
+
+def test_a_render_over_its_time_limit_is_killed(issue_dir: Path) -> None:
+    html = page_with("".join(f"<p>第{i}段：中文段落内容用于测试超时。</p>" for i in range(4000)))
+    with pytest.raises(RenderError, match=r"did not finish within 0.5 s; the render process was killed"):
+        render_pdf(html, issue_dir, timeout=0.5)
+
+
+def test_a_render_in_a_child_process_gives_the_same_pdf(issue_dir: Path) -> None:
+    html = page_with('<img src="images/photo.png" alt="照片" style="width: 50mm">')
+    inside = render_pdf(html, issue_dir, identifier=b"x" * 32, isolate=False)
+    child = render_pdf(html, issue_dir, identifier=b"x" * 32, isolate=True, timeout=60)
+    assert inside.pdf == child.pdf
+    assert child.font_families == ["Noto Serif CJK SC"]
