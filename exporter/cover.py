@@ -88,6 +88,9 @@ def _wrap(text: str, font: object, width: int) -> list[str]:
             line += char
     if line:
         lines.append(line)
+    # No single character alone on the last line (a widow): take one more from the line above.
+    if len(lines) > 1 and len(lines[-1]) == 1 and len(lines[-2]) > 2:
+        lines[-2], lines[-1] = lines[-2][:-1], lines[-2][-1] + lines[-1]
     return lines
 
 
@@ -170,8 +173,9 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
             y = centred(y, line, font(30), GREY) + 10
     draw.rectangle((0, HEIGHT - 28, WIDTH, HEIGHT), fill=RED)
 
+    # A 64-colour palette without dithering looks the same (flat colours, anti-aliased text) at a third of the size.
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
+    img.quantize(64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 

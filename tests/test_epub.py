@@ -745,3 +745,26 @@ def test_edition_pass_writes_nothing(books: dict[str, Book], tmp_path: Path) -> 
 def test_fingerprint_names_the_tools_and_fonts() -> None:
     fp = EpubRenderer().fingerprint()
     assert "ebooklib 0.20" in fp and "Pillow" in fp and "NotoSerifCJK" in fp
+
+
+def test_optional_embedded_font_is_a_deterministic_subset(books: dict[str, Book], tmp_path: Path) -> None:
+    """options["epub_font"] embeds Noto Serif CJK SC, subset to the book's characters (measured in the README)."""
+    from fontTools.ttLib import TTFont
+
+    font = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+    book = books["seed"]
+    source = SAMPLE / SEED_ID
+    one = render_direct(book.pub, book.issue, source, tmp_path / "a", epub_font=font, epub_font_index=2)
+    two = render_direct(book.pub, book.issue, source, tmp_path / "b", epub_font=font, epub_font_index=2)
+    assert one.read_bytes() == two.read_bytes()
+    with zipfile.ZipFile(one) as zf:
+        data = zf.read("EPUB/fonts/body.otf")
+        css = zf.read("EPUB/styles/epub.css").decode()
+        text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".xhtml"))
+        opf = zf.read("EPUB/content.opf").decode()
+    assert 'src: url("../fonts/body.otf")' in css and 'font-family: "Exporter Body"' in css
+    assert 'href="fonts/body.otf"' in opf and 'media-type="font/otf"' in opf
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    missing = {c for c in text if not c.isspace() and ord(c) not in cmap}
+    assert missing == set()
+    assert len(data) < 1_000_000  # the whole face is ~17 MB; a two-article issue needs a few thousand glyphs

@@ -453,10 +453,10 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    options.recalc_timestamp = False
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(text)))
     subsetter.subset(font)
+    font.recalcTimestamp = False  # keep head.modified from the font file: same input, same bytes
     out = io.BytesIO()
     font.save(out)
     book.add_item(
