@@ -444,24 +444,24 @@ def test_kill_9_during_cli_builds_never_mixes(tmp_path: Path) -> None:
     cmd = [str(Path(sys.executable).parent / "exporter"), "build", "--content", str(content), "--out", str(out),
            "--format", "site", "--format", "null", "--quiet"]  # fmt: skip
     assert subprocess.run(cmd, capture_output=True, check=False).returncode == 0
-    done = {release_state(out)}
+    state = release_state(out)
+    interrupted = 0
     for n, delay in enumerate((0.4, 0.9, 1.5, 0.05), 1):
         touch_publication(content, n)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.kill()
         proc.wait()
-        state = release_state(out)  # the previous complete release, or the new complete one
+        previous, state = state, release_state(out)  # the previous complete release, or the new complete one
         assert state is not None
-        done.add(state)
+        interrupted += state == previous
+    assert interrupted, "no kill landed during a build: the corpus is too small for this machine"
     result = subprocess.run(cmd, capture_output=True, check=False)
     assert result.returncode == 0, result.stderr
     assert not staging(out), "the next build clears what a killed one left"
     final = release_state(out)
-    assert (
-        final is not None
-        and len(json.loads((out.parent / ".out.releases" / f"{final}.json").read_text())["issues"]) == 8
-    )
+    assert final is not None
+    assert len(json.loads((out.parent / ".out.releases" / f"{final}.json").read_text())["issues"]) == 8
 
 
 # -- with the real feeds and OPDS catalog ------------------------------------------------------------
