@@ -342,6 +342,10 @@ def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
     fg = _feedgen(job, meta, items, RSS_TYPE)
     root = etree.fromstring(fg.rss_str(pretty=False), etree.XMLParser(remove_blank_text=True))
     channel = root.find("channel")
+    # RSS descriptions are HTML to every reader: escape the plain-text summaries ("a < b & c").
+    channel.find("description").text = html.escape(meta.subtitle, quote=False)
+    for element, item in zip(channel.iterfind("item"), items, strict=True):
+        element.find("description").text = html.escape(item.summary, quote=False)
     # sy:updatePeriod (feedgen's syndication extension writes misspelled element names).
     after = channel.find("ttl")
     period = etree.Element(f"{{{SY}}}updatePeriod")
@@ -526,9 +530,6 @@ class FeedsRenderer:
         """Every feed document, path → bytes, made in memory."""
         pub = job.publication
         docs: dict[str, bytes] = {}
-        for rel in STATIC:
-            docs[rel] = (job.templates_dir / rel).read_bytes()
-
         recent = job.issues[: pub.feed_issues]
         items = [item for issue in recent for item in issue_items(job, issue)]
         older = job.issues[pub.feed_issues :]
@@ -584,6 +585,8 @@ class FeedsRenderer:
             ("分版", page_refs),
         ]  # fmt: skip
         docs[OPML_PATH] = opml_document(job, groups)
+        for rel in STATIC:
+            docs[rel] = (job.templates_dir / rel).read_bytes()
         return docs
 
     def page_feeds(self, job: Job) -> list[tuple[str, str, str, list[Item], list[Issue]]]:
