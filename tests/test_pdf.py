@@ -390,3 +390,73 @@ def test_a_render_in_a_child_process_gives_the_same_pdf(issue_dir: Path) -> None
     child = render_pdf(html, issue_dir, identifier=b"x" * 32, isolate=True, timeout=60)
     assert inside.pdf == child.pdf
     assert child.font_families == ["Noto Serif CJK SC"]
+
+
+# -- layout features the fixtures do not use: rows of short articles, jump lines, kicker, editor ----
+
+
+def _short(headline: str, extra: str = "", body: str = "") -> str:
+    text = body or f"{headline}的正文。" + "这是一条用于测试排版的短消息，内容简短。" * 4
+    return f"---\nheadline: {headline}\ndateline: 本报讯\nauthors:\n- 王五\n{extra}---\n\n{text}\n"
+
+
+@pytest.fixture(scope="module")
+def variety(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    import yaml
+
+    root = tmp_path_factory.mktemp("pdf-variety")
+    content = copy_content(SAMPLE, root / "content")
+    shutil.rmtree(content / SAMPLE_ID)
+    folder = content / SEED_ID
+    (folder / "brief-one.md").write_text(
+        _short("短讯一号", "kicker: 引题示例\nsubheadline: 副题示例\ncontinued_on: 2\n")
+    )
+    (folder / "brief-two.md").write_text(_short("短讯二号"))
+    (folder / "brief-three.md").write_text(_short("短讯三号"))
+    (folder / "brief-one-rest.md").write_text(_short("短讯一号（续）", "continued_from: 1\n"))
+    meta = yaml.safe_load((folder / "issue.yaml").read_text("utf-8"))
+    meta["pages"][0]["articles"] += ["brief-one", "brief-two", "brief-three"]
+    meta["pages"].append({"number": 2, "name": "综合", "editor": "李四", "articles": ["brief-one-rest"]})
+    (folder / "issue.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), "utf-8")
+    return _build(content, root / "out")
+
+
+def _word_boxes(pdf: Path) -> dict[str, tuple[int, float, float]]:
+    """First occurrence of each word: (PDF page, x, y) from pdftotext -bbox."""
+    found: dict[str, tuple[int, float, float]] = {}
+    html = run("pdftotext", "-bbox", pdf, "-")
+    for page_number, page in enumerate(html.split("<page ")[1:], 1):
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]+)</word>', page):
+            found.setdefault(m.group(3), (page_number, float(m.group(1)), float(m.group(2))))
+    return found
+
+
+def test_short_articles_share_a_row_and_jump_lines_come_from_the_model(variety: Built) -> None:
+    assert variety.result.problems == {}
+    pdf = variety.pdf(SEED_ID)
+    text = squeeze(run("pdftotext", "-raw", pdf, "-"))
+    for expected in (
+        "引题示例",
+        "短讯一号",
+        "副题示例",
+        "（转第2版）",
+        "（接第1版）",
+        "责任编辑：李四",
+        "本报讯（记者王五）",
+    ):
+        assert expected in text, expected
+    words = _word_boxes(pdf)
+    one, two, three = words["短讯一号"], words["短讯二号"], words["短讯三号"]
+    # Three short articles side by side: same PDF page, same top line, left to right.
+    assert one[0] == two[0] == three[0]
+    assert abs(two[2] - three[2]) < 1 and one[1] < two[1] < three[1]
+    # The continuation starts 第2版 on a new PDF page whose running head says so.
+    rest_page = words["短讯一号（续）"][0]
+    assert rest_page > one[0]
+    heads = run("pdftotext", "-raw", "-y", "0", "-H", "58", "-W", "842", "-x", "0", pdf, "-").split("\f")
+    assert "第2版 · 综合" in heads[rest_page - 1]
+    titles = [(e["title"], [k["title"] for k in e["kids"]]) for e in outline(pdf)]  # type: ignore[union-attr]
+    assert titles[1] == ("第2版 · 综合", ["短讯一号（续）"])
+    # The jump is a link to the carried page it names.
+    qdf = subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(pdf), "-"], capture_output=True, check=True)
+    assert b"/Dest (page-2)" in qdf.stdout
