@@ -378,14 +378,6 @@ class Service:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         s = self.settings
-        log.info("service starting content=%s out=%s formats=%s zone=%s debounce=%.1fs reconcile=%.0fs",
-                 self.content, self.out, ",".join(s.formats), self.zone.key, s.debounce, s.reconcile)  # fmt: skip
-        self.scheduler.start()
-        self.scheduler.add_job(self._run, "interval", seconds=s.reconcile, args=["reconcile"], id="reconcile")
-        self._schedule("rebuild", 0, "startup")
-        self.observer = Observer()
-        self.observer.schedule(_Watcher(self), str(self.content), recursive=True, event_filter=WATCHED_EVENTS)
-        self.observer.start()
         config = uvicorn.Config(
             create_app(self.out, status=self.status),
             host=s.host,
@@ -395,11 +387,25 @@ class Service:
             lifespan="off",
             timeout_graceful_shutdown=5,
         )
+        try:
+            sock = config.bind_socket()  # first: a taken port fails before anything is built
+        except SystemExit:
+            log.error("service cannot listen on %s:%d", s.host, s.port)
+            return 1
+        log.info("service starting content=%s out=%s formats=%s zone=%s debounce=%.1fs reconcile=%.0fs",
+                 self.content, self.out, ",".join(s.formats), self.zone.key, s.debounce, s.reconcile)  # fmt: skip
+        self.scheduler.start()
+        self.scheduler.add_job(self._run, "interval", seconds=s.reconcile, args=["reconcile"], id="reconcile")
+        self._schedule("rebuild", 0, "startup")
+        self.observer = Observer()
+        self.observer.schedule(_Watcher(self), str(self.content), recursive=True, event_filter=WATCHED_EVENTS)
+        self.observer.start()
         self.server = uvicorn.Server(config)
         try:
             if not self._stop.is_set():
-                self.server.run()
+                self.server.run(sockets=[sock])
         finally:
+            sock.close()
             self.shutdown()
         return 0
 
