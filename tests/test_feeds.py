@@ -233,6 +233,10 @@ def test_rss_details_readers_rely_on(sample_out: Path) -> None:
         assert item.find("{http://purl.org/rss/1.0/modules/content/}encoded").text.startswith("<")
         assert all(c.get("domain", "").startswith(SAMPLE_BASE) for c in item.iter("category"))
         assert item.find("author") is None  # no e-mail addresses: names go into dc:creator
+    media = channel.findall("item/{http://search.yahoo.com/mrss/}content")
+    assert [(m.get("url"), m.get("type"), m.get("width")) for m in media] == [
+        (SAMPLE_BASE + f"issues/{SEED_ID}/media/images/kevin-kelly-ai-glasses.png", "image/png", "960")
+    ]
 
 
 def test_ids_unique_and_stable_across_builds(sample_out: Path, sample_again: Path) -> None:
@@ -258,11 +262,13 @@ def test_every_link_is_absolute_and_resolves(sample_out: Path, corpus_out: Path,
         checked = 0
         for path in [*feed_files(out), out / "feeds/feeds.opml"]:
             checked += assert_links_resolve(out, base, list(xml_urls(path)))
-        data = json.loads((out / "feeds/feed.json").read_text("utf-8"))
-        urls = [data["home_page_url"], data["feed_url"], data["icon"], data["favicon"]]
-        for item in data["items"]:
-            urls += [item["url"], *([item["image"]] if "image" in item else []), *html_urls(item["content_html"])]
-        checked += assert_links_resolve(out, base, urls)
+        for name in ("feed.json", "editions.json"):
+            data = json.loads((out / "feeds" / name).read_text("utf-8"))
+            urls = [data["home_page_url"], data["feed_url"], data["icon"], data["favicon"]]
+            for item in data["items"]:
+                urls += [item["url"], *([item["image"]] if "image" in item else []), *html_urls(item["content_html"])]
+                urls += [a["url"] for a in item.get("attachments", [])]
+            checked += assert_links_resolve(out, base, urls)
         assert checked > 50
 
 
@@ -372,6 +378,7 @@ JSON_FEED_11 = {
 def test_json_feed_follows_the_1_1_field_rules(sample_out: Path, corpus_out: Path) -> None:
     jsonschema.Draft202012Validator.check_schema(JSON_FEED_11)
     for out in (sample_out, corpus_out):
+        jsonschema.validate(json.loads((out / "feeds/editions.json").read_bytes()), JSON_FEED_11)
         data = json.loads((out / "feeds/feed.json").read_text("utf-8"))
         jsonschema.validate(data, JSON_FEED_11, cls=jsonschema.Draft202012Validator)
         assert data["language"] == "zh-CN"
@@ -405,7 +412,7 @@ def test_opml_lists_every_feed(sample_out: Path, corpus_out: Path) -> None:
         assert tree.getroot().get("version") == "2.0"
         listed = {o.get("xmlUrl") for o in tree.iter("outline") if o.get("xmlUrl")}
         feeds = {base + p.relative_to(out).as_posix() for p in (out / "feeds").rglob("*.xml")}
-        feeds = {u for u in feeds if "/archive/" not in u} | {base + "feeds/feed.json"}
+        feeds = {u for u in feeds if "/archive/" not in u} | {base + "feeds/feed.json", base + "feeds/editions.json"}
         assert listed == feeds
         assert all(o.get("type") == "rss" and o.get("text") for o in tree.iter("outline") if o.get("xmlUrl"))
 
@@ -431,6 +438,12 @@ def test_editions_feed_attaches_pdf_and_epub_with_their_sizes(sample_out: Path) 
     # the sample issue has no PDF/EPUB in this release: no enclosure at all
     assert entries[SAMPLE_ID].enclosures == []
     assert entries[SAMPLE_ID].link == SAMPLE_BASE + f"issues/{SAMPLE_ID}/"
+    # the JSON twin: the same files as attachments, the same ids
+    items = json.loads((sample_out / "feeds/editions.json").read_text("utf-8"))["items"]
+    assert [i["id"] for i in items] == [e.id for e in parsed.entries]
+    attachments = {a["mime_type"]: a for a in items[0]["attachments"]}
+    assert {t: a["size_in_bytes"] for t, a in attachments.items()} == {t: p.stat().st_size for t, p in kinds.items()}
+    assert "attachments" not in items[1]
 
 
 def test_editions_feed_without_pdf_and_epub_formats(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ SY = "http://purl.org/rss/1.0/modules/syndication/"
 DC = "http://purl.org/dc/elements/1.1/"
 DCTERMS = "http://purl.org/dc/terms/"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
+MEDIA = "http://search.yahoo.com/mrss/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 RSS_TYPE = "application/rss+xml"
@@ -53,6 +54,7 @@ RSS_PATH = "feeds/rss.xml"
 ATOM_PATH = "feeds/atom.xml"
 JSON_PATH = "feeds/feed.json"
 EDITIONS_PATH = "feeds/editions.xml"
+EDITIONS_JSON_PATH = "feeds/editions.json"
 OPML_PATH = "feeds/feeds.opml"
 STYLESHEET = "feeds/feed.xsl"
 ICON = "feeds/icon.png"
@@ -209,7 +211,9 @@ class Item:
     published: datetime
     updated: datetime
     categories: tuple[Category, ...]
-    image: str | None = None
+    image: str | None = None  # the first photo, for list views (JSON image, Media RSS)
+    image_type: str = ""
+    image_size: tuple[int, int] = (0, 0)
 
 
 def schemes(pub: Publication) -> dict[str, str]:
@@ -238,6 +242,8 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         updated=local(pub, issue.article_updated(a)),
         categories=tuple(cats),
         image=pub.url(f"{issue.dir}media/{images[0].file}") if images else None,
+        image_type=images[0].media_type if images else "",
+        image_size=(images[0].width, images[0].height) if images else (0, 0),
     )
 
 
@@ -354,7 +360,15 @@ def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
     freq.text = "1"
     after.addnext(period)
     period.addnext(freq)
-    etree.cleanup_namespaces(root, top_nsmap={"atom": ATOM, "content": CONTENT, "dc": DC, "sy": SY})
+    for element, item in zip(channel.iterfind("item"), items, strict=True):
+        if item.image:  # Media RSS: the thumbnail readers show in their lists
+            media = etree.SubElement(element, f"{{{MEDIA}}}content", url=item.image, medium="image")
+            if item.image_type:
+                media.set("type", item.image_type)
+            if all(item.image_size):
+                media.set("width", str(item.image_size[0]))
+                media.set("height", str(item.image_size[1]))
+    etree.cleanup_namespaces(root, top_nsmap={"atom": ATOM, "content": CONTENT, "dc": DC, "sy": SY, "media": MEDIA})
     return xml_bytes(root, relative_to(meta.path, STYLESHEET))
 
 
@@ -453,6 +467,45 @@ def editions_document(job: Job, path: str = EDITIONS_PATH) -> bytes:
         content = sub(entry, "content", highlights_html(pub, issue), type="html")
         content.set("{http://www.w3.org/XML/1998/namespace}base", pub.url(issue.dir))
     return xml_bytes(root, relative_to(path, STYLESHEET))
+
+
+def editions_json_document(job: Job, path: str = EDITIONS_JSON_PATH) -> bytes:
+    """The editions feed as JSON Feed 1.1: the PDF and EPUB as attachments."""
+    pub = job.publication
+    items = []
+    for issue in job.issues:
+        item: dict[str, Any] = {
+            "id": issue.tag_uri(pub),
+            "url": pub.url(issue.dir),
+            "title": f"{pub.title} {issue.title_text}",
+            "content_html": highlights_html(pub, issue),
+            "summary": highlights_text(issue),
+            "date_published": rfc3339(pub, issue.published),
+            "date_modified": rfc3339(pub, issue.updated),
+            "language": pub.language,
+        }
+        cover, _ = covers(job, issue)
+        if cover is not None:
+            item["image"] = cover.url
+        files = downloads(job, issue)
+        if files:
+            item["attachments"] = [
+                {"url": d.url, "mime_type": d.media_type, "title": d.label, "size_in_bytes": d.length} for d in files
+            ]
+        items.append(item)
+    data = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": f"{pub.title} 整期（PDF / EPUB）",
+        "home_page_url": pub.base_url,
+        "feed_url": pub.url(path),
+        "description": f"{pub.title}每期的 PDF 版与 EPUB 电子书",
+        "icon": pub.url(ICON),
+        "favicon": pub.url(ICON),
+        "authors": [{"name": pub.publisher_name}],
+        "language": pub.language,
+        "items": items,
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 # -- OPML 2.0 ------------------------------------------------------------------------------------
@@ -577,11 +630,13 @@ class FeedsRenderer:
             page_refs.append(FeedRef(path, title, ATOM_TYPE))
 
         docs[EDITIONS_PATH] = editions_document(job)
+        docs[EDITIONS_JSON_PATH] = editions_json_document(job)
         groups = [
             ("全部文章", [FeedRef(RSS_PATH, f"{pub.title}（RSS）", RSS_TYPE, subtitle),
                           FeedRef(ATOM_PATH, f"{pub.title}（Atom）", ATOM_TYPE, subtitle),
                           FeedRef(JSON_PATH, f"{pub.title}（JSON Feed）", JSON_TYPE, subtitle)]),
-            ("整期", [FeedRef(EDITIONS_PATH, f"{pub.title} 整期（PDF / EPUB）", ATOM_TYPE)]),
+            ("整期", [FeedRef(EDITIONS_PATH, f"{pub.title} 整期（PDF / EPUB）", ATOM_TYPE),
+                      FeedRef(EDITIONS_JSON_PATH, f"{pub.title} 整期（JSON Feed）", JSON_TYPE)]),
             ("分版", page_refs),
         ]  # fmt: skip
         docs[OPML_PATH] = opml_document(job, groups)
