@@ -400,11 +400,22 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
         service.close()
     assert release_state(out) is None
 
-    # 2. restart: the build completes, the leftover staging folder is gone
+    # 2. restart: the build completes and clears the leftover staging folder; an issue dropped in
+    #    during that build is published by another pass right after it
     service = Service(content, out, log)
     try:
-        doc = service.wait_ready(60)
-        assert len(doc["published"]) == 10
+        poll(building(service), 30, "the start-up build", every=0.05)
+        late = write_issue(tmp_path / "late", "2026-06-05", 50, 3100)
+        shutil.copytree(late, content / "2026-06-05")
+        assert service.status()["service"]["state"] == "building", "the build ended before the change came"
+
+        def settled() -> dict[str, Any] | None:
+            doc = service.status()
+            return doc if len(doc["published"]) == 11 and doc["service"]["state"] == "idle" else None
+
+        doc = poll(settled, 60, "the pass after the build that publishes the late issue")
+        assert "2026-06-05" in doc["published"]
+        assert re.search(r"build status=published trigger=changed-during-build .*rendered=2026-06-05 ", log.read_text())
         first = release_state(out)
         assert first == doc["release"] and not staging(out)
 
