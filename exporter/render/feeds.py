@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -184,8 +185,7 @@ def sub(parent: Any, tag: str, value: str | None = None, /, **attrib: str) -> An
 
 def relative_to(doc: str, target: str) -> str:
     """The href from the document at output path ``doc`` to ``target`` (both relative to the root)."""
-    depth = doc.count("/")
-    return "../" * depth + target
+    return posixpath.relpath(target, posixpath.dirname(doc) or ".")
 
 
 # -- the items of the article feeds --------------------------------------------------------------
