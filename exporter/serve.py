@@ -351,6 +351,8 @@ def serve_file(output: Output, request: Request) -> Response:
         target = os.path.realpath(os.path.join(target, "index.html"))
         if not target.startswith(root + os.sep):
             return _not_found()
+    elif url_path.endswith("/") and rel:
+        return _not_found()  # a file is not a folder: /null.txt/ would break its relative links
     try:
         handle = open(target, "rb", buffering=0)  # noqa: SIM115 - closed below or by the body iterator
     except OSError:

@@ -334,6 +334,7 @@ def test_directory_urls_serve_index(site: tuple[Server, Path]) -> None:
     assert moved.status_code == 301
     assert moved.headers["location"] == "/issues/2026-03-30/?x=1"
     assert client.get("/issues/empty/").status_code == 404  # no listing without index.html
+    assert client.get("/null.txt/").status_code == 404
     index = client.get("/issues/2026-03-30/index.html").headers["etag"]
     assert client.get("/issues/2026-03-30/").headers["etag"] == index
 
