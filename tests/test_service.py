@@ -196,7 +196,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Service,
     base = tmp_path_factory.mktemp("service")
     content = copy_content(SAMPLE, base / "content")
     out = base / "out"
-    service = Service(content, out, base / "service.log")
+    service = Service(content, out, base / "service.log", debounce=2.0)  # the default
     try:
         service.wait_ready()
         yield service, content, out
@@ -287,7 +287,7 @@ def test_half_copied_issue_is_not_published(running: tuple[Service, Path, Path],
     for path in articles:
         shutil.copy(path, target / path.name)
         assert service.status()["service"]["builds"] == builds, "a build ran while files were still arriving"
-        time.sleep(0.3)  # an editor's copy, slower than the disk (shorter than the 1 s debounce)
+        time.sleep(0.3)  # an editor's copy, slower than the disk (shorter than the 2 s debounce)
     poll(lambda: "2026-04-13" in service.published(), 20, "the completed issue")
     for path in articles:
         assert service.get(f"/issues/2026-04-13/{path.stem}.html").status_code == 200
@@ -376,7 +376,7 @@ def test_sigterm_exits_cleanly(running: tuple[Service, Path, Path]) -> None:
 
 
 def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
-    content = big_content(tmp_path / "content", 10)
+    content = big_content(tmp_path / "content", 6)
     out = tmp_path / "out"
     log = tmp_path / "service.log"
 
@@ -392,8 +392,7 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
     # 1. killed during the very first build: nothing is published, nothing half-published
     service = Service(content, out, log)
     try:
-        poll(building(service), 30, "the start-up build", every=0.05)
-        time.sleep(0.5)  # well into the build (it takes a few seconds)
+        poll(lambda: staging(out), 30, "the start-up build to render", every=0.01)
         service.proc.kill()
         service.proc.wait()
     finally:
@@ -411,7 +410,7 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
 
         def settled() -> dict[str, Any] | None:
             doc = service.status()
-            return doc if len(doc["published"]) == 11 and doc["service"]["state"] == "idle" else None
+            return doc if len(doc["published"]) == 7 and doc["service"]["state"] == "idle" else None
 
         doc = poll(settled, 60, "the pass after the build that publishes the late issue")
         assert "2026-06-05" in doc["published"]
@@ -421,12 +420,12 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
 
         # 3. killed while a full rebuild runs: the previous release stays, complete
         touch_publication(content, 1)
-        poll(building(service), 30, "the rebuild", every=0.05)
-        time.sleep(0.5)
+        poll(lambda: staging(out), 30, "the rebuild to render", every=0.01)
         service.proc.kill()
         service.proc.wait()
     finally:
         service.close()
+    assert staging(out), "killed mid-render: its staging folder is left for the next build to remove"
     assert release_state(out) == first
 
     # 4. restart again, then SIGTERM during a rebuild: it is abandoned cleanly, quickly
@@ -450,29 +449,36 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
 
 
 def test_kill_9_during_cli_builds_never_mixes(tmp_path: Path) -> None:
-    content = big_content(tmp_path / "content", 8)
+    content = big_content(tmp_path / "content", 6)
     out = tmp_path / "out"
     cmd = [str(Path(sys.executable).parent / "exporter"), "build", "--content", str(content), "--out", str(out),
            "--format", "site", "--format", "null", "--quiet"]  # fmt: skip
     assert subprocess.run(cmd, capture_output=True, check=False).returncode == 0
     state = release_state(out)
-    interrupted = 0
-    for n, delay in enumerate((0.4, 0.9, 1.5, 0.05), 1):
-        touch_publication(content, n)
+    mid_render = 0
+    for n, delay in enumerate((None, 0.0, 0.3, 0.8), 1):
+        touch_publication(content, n)  # every issue changes: the build renders them all
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        if delay is None:
+            time.sleep(0.05)  # while it starts up
+        else:
+            poll(lambda p=proc: staging(out) or p.poll() is not None, 30, "the build to render", every=0.01)
+            time.sleep(delay)
         proc.kill()
         proc.wait()
+        left = staging(out)
         previous, state = state, release_state(out)  # the previous complete release, or the new complete one
         assert state is not None
-        interrupted += state == previous
-    assert interrupted, "no kill landed during a build: the corpus is too small for this machine"
+        if left:  # killed before its release was moved into place: the link cannot have moved
+            mid_render += 1
+            assert state == previous
+    assert mid_render >= 2, "the kills did not land during rendering: the corpus is too small for this machine"
     result = subprocess.run(cmd, capture_output=True, check=False)
     assert result.returncode == 0, result.stderr
     assert not staging(out), "the next build clears what a killed one left"
     final = release_state(out)
     assert final is not None
-    assert len(json.loads((out.parent / ".out.releases" / f"{final}.json").read_text())["issues"]) == 8
+    assert len(json.loads((out.parent / ".out.releases" / f"{final}.json").read_text())["issues"]) == 6
 
 
 # -- with the real feeds and OPDS catalog ------------------------------------------------------------
