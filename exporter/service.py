@@ -346,7 +346,6 @@ class Service:
         return {
             "state": self.state,
             "started": _iso(self.started),
-            "content": str(self.content),
             "formats": list(self.settings.formats),
             "builds": self.builds,
             "last_build": self.last_build,
