@@ -576,19 +576,45 @@ def test_hostile_article_is_cleaned_in_every_feed(tmp_path: Path) -> None:
     assert item["title"] == headline and "<script" not in item["content_html"] and "onclick" not in item["content_html"]
 
 
-def test_control_character_in_a_title_keeps_the_issue_out_not_the_feeds(tmp_path: Path) -> None:
-    content = copy_content(SAMPLE, tmp_path / "content")
+def _headline(content: Path, value: str) -> None:
     md = content / SAMPLE_ID / "rmw-40739069.md"
+    md.write_text(re.sub(r"headline: (.*)", lambda _: f"headline: {value}", md.read_text("utf-8"), count=1), "utf-8")
+
+
+def _no_articles(content: Path) -> None:
+    issue = content / SAMPLE_ID / "issue.yaml"
+    text = issue.read_text("utf-8")
+    head, _, _ = text.partition("pages:")
+    issue.write_text(head.replace("  article: rmw-40739069\n", "") + "pages:\n- number: 1\n  articles: []\n", "utf-8")
+    for md in (content / SAMPLE_ID).glob("*.md"):
+        md.unlink()
+
+
+BAD_ISSUES = {
     # a YAML escape, so the character reaches the model (a raw one is refused by the YAML parser already)
-    md.write_text(re.sub(r"headline: (.*)", r'headline: "坏\\a标题"', md.read_text("utf-8"), count=1), "utf-8")
+    "control character in a title": (lambda c: _headline(c, '"坏\\a标题"'), "U+0007"),
+    "HTML in a title": (lambda c: _headline(c, "<b>粗体</b>标题"), "HTML"),
+    "an issue with no articles": (_no_articles, "at least 1 item"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ISSUES)
+def test_a_bad_issue_stays_out_of_the_feeds_with_a_message(tmp_path: Path, case: str) -> None:
+    spoil, message = BAD_ISSUES[case]
+    content = copy_content(SAMPLE, tmp_path / "content")
+    spoil(content)
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(render.REGISTRY, "fakefiles", f"{__name__}:FakeFiles")
         result = build(content, tmp_path / "out", FORMATS)
-    assert "U+0007" in str(result.problems[SAMPLE_ID])
+    assert list(result.problems) == [SAMPLE_ID] and message in str(result.problems[SAMPLE_ID])
     out = (tmp_path / "out").resolve()
     for path in feed_files(out):
-        assert b"\x07" not in path.read_bytes()
+        assert b"\x07" not in path.read_bytes() and "粗体" not in path.read_text("utf-8")
         assert all(f"issues/{SAMPLE_ID}" not in e.id for e in parse(path).entries)
+    assert [e.title for e in parse(out / "feeds/atom.xml").entries] == [
+        "加快推进世界领先科技园区建设",
+        "政产学研共谋“人工智能+产业”发展路径",
+    ]
 
 
 def test_base_url_without_scheme_is_refused_before_anything_is_written(tmp_path: Path) -> None:
