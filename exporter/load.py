@@ -128,6 +128,11 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> dict[str, Any]:
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1 + line_offset})" if mark else ""
         raise ContentError(Problem(rel, "", f"YAML error{where}: {exc.problem or exc}", "E101")) from None
+    except yaml.reader.ReaderError as exc:  # its str() spans lines and counts characters, not lines
+        line = text[: exc.position].count("\n") + 1 + line_offset
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"YAML error (line {line}): the character U+{char:04X} is not allowed ({exc.reason})"
+        raise ContentError(Problem(rel, "", message, "E101")) from None
     except yaml.YAMLError as exc:
         raise ContentError(Problem(rel, "", f"YAML error: {exc}", "E101")) from None
     if data is None:

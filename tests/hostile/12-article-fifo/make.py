@@ -1,0 +1,6 @@
+"""Creates what git cannot hold (see ../README.md)."""
+
+import os
+
+def make(issue, outside):
+    os.mkfifo(issue / "extra.md")

@@ -1,0 +1,12 @@
+"""Creates what git cannot hold (see ../README.md)."""
+
+def png(path, size=(8, 8), fmt="PNG"):
+    from PIL import Image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (200, 30, 30)).save(path, fmt)
+
+
+def make(issue, outside):
+    path = issue / "images" / "photo.png"
+    png(path, size=(64, 64))
+    path.write_bytes(path.read_bytes()[:60])
