@@ -234,9 +234,7 @@ def build_epub(job: Job, issue: Issue) -> bytes:
         meta(None, "meta", f"urn:issn:{pub.issn}", {"refines": "#collection", "property": "dcterms:identifier"})
     meta(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers (Kindle conversion)
 
-    css_item = epub.EpubItem(
-        uid="css", file_name=confine(CSS_NAME), media_type="text/css", content=_stylesheet(job, book, issue)
-    )
+    css_item = epub.EpubItem(uid="css", file_name=confine(CSS_NAME), media_type="text/css", content=_stylesheet(job))
     book.add_item(css_item)
 
     # Photos, named by their content so names never come from the editors' paths.
@@ -253,7 +251,7 @@ def build_epub(job: Job, issue: Issue) -> bytes:
             if not path.is_file():
                 raise RenderError(f"{issue.id}: image {image.file} is not a regular file")
             data = path.read_bytes()
-            media_type = image.media_type or _sniff(data)
+            media_type = _sniff(data)  # the bytes decide, not the name or what the loader saw earlier
             if media_type not in IMAGE_SUFFIX:
                 raise RenderError(f"{issue.id}: image {image.file} is not PNG, JPEG, GIF or WebP")
             digest = hashlib.sha256(data).hexdigest()[:20]
@@ -295,7 +293,7 @@ def build_epub(job: Job, issue: Issue) -> bytes:
     def page_target(n: int, from_dir: str) -> str:
         if n not in page_start:
             return ""
-        return posixpath.relpath(chapter_name(page_start[n]), from_dir or ".") + f"#print-page-{n}"
+        return _relative(chapter_name(page_start[n]), from_dir) + f"#print-page-{n}"
 
     common = {"pub": pub, "issue": issue, "lang": lang, "title_text": title}
 
@@ -309,9 +307,11 @@ def build_epub(job: Job, issue: Issue) -> bytes:
         [],
     )
 
+    by_slug = {a.slug: a for a in articles}
+
     def highlight_href(h: Highlight) -> str:
-        if h.article:
-            return f"text/{h.article}.xhtml"
+        if h.article in by_slug:
+            return chapter_name(by_slug[h.article])
         return page_target(h.page, "")
 
     contents_doc = Document(
@@ -328,21 +328,20 @@ def build_epub(job: Job, issue: Issue) -> bytes:
         [],
     )
 
+    def img_src(image: Image) -> str:
+        return _relative(image_names[image.file], "text")
+
+    def page_href(n: int) -> str:
+        return page_target(n, "text")
+
     article_docs = []
     template = env.get_template("epub/article.xhtml")
     for article in articles:
         page = issue.page_of(article)
         name = chapter_name(article)
-
-        def img_src(image: Image) -> str:
-            return posixpath.relpath(image_names[image.file], "text")
-
-        def page_href(n: int) -> str:
-            return page_target(n, "text")
-
         html = template.render(
             **common,
-            css=posixpath.relpath(CSS_NAME, "text"),
+            css=_relative(CSS_NAME, "text"),
             contents="../contents.xhtml",
             a=article.model_copy(update={"body_html": to_xhtml(article.body_html)}),
             page=page,
@@ -376,9 +375,7 @@ def build_epub(job: Job, issue: Issue) -> bytes:
         "nav",
         "nav.xhtml",
         "目录",
-        env.get_template("epub/nav.xhtml").render(
-            **common, css=CSS_NAME, pages=pages, first=link(articles[0]), page_start=page_start
-        ),
+        env.get_template("epub/nav.xhtml").render(**common, css=CSS_NAME, pages=pages, first=link(articles[0])),
         ["nav"],
     )
     ncx = env.get_template("epub/toc.ncx.xml").render(**common, uid=uid, pages=pages, order=order)
@@ -419,7 +416,17 @@ def _sniff(data: bytes) -> str:
     return ""
 
 
-def _stylesheet(job: Job, book: Any, issue: Issue) -> bytes:
+def _relative(target: str, from_dir: str) -> str:
+    """``target`` (a package path) as seen from a document in ``from_dir``; no cwd involved."""
+    if not from_dir:
+        return target
+    prefix = from_dir.rstrip("/") + "/"
+    if target.startswith(prefix):
+        return target[len(prefix) :]
+    return "../" * (prefix.count("/")) + target
+
+
+def _stylesheet(job: Job) -> bytes:
     css = (job.templates_dir / "epub" / "epub.css").read_text("utf-8")
     if job.options.get(FONT_OPTION):
         css += (
