@@ -44,7 +44,9 @@
             <xsl:for-each select="dc:creator"> · <xsl:value-of select="."/></xsl:for-each>
             <xsl:for-each select="category"> · <xsl:value-of select="."/></xsl:for-each>
           </div>
-          <div><xsl:value-of select="description"/></div>
+          <!-- RSS descriptions hold HTML-escaped text ("a &amp;lt; b"): let the browser decode it.
+               Safe: every "<" of the source text arrives here as "&lt;". -->
+          <div><xsl:value-of select="description" disable-output-escaping="yes"/></div>
         </li>
       </xsl:for-each>
     </ul>
