@@ -435,5 +435,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "watchdog"):
+    for noisy in ("apscheduler", "watchdog", "weasyprint.progress", "fontTools"):  # per-step chatter
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
