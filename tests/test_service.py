@@ -515,3 +515,26 @@ def test_new_issue_reaches_feeds_and_opds(tmp_path: Path) -> None:
         assert code == 0
     finally:
         service.close()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_command_line_refuses_bad_settings_before_starting(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from exporter.cli import main
+
+    runner = CliRunner()
+    usage = runner.invoke(main, ["run", "--help"])
+    assert usage.exit_code == 0 and "--debounce" in usage.output and "--reconcile" in usage.output
+    unknown = runner.invoke(main, ["run", "--content", str(SAMPLE), "--format", "nope"])
+    assert unknown.exit_code == 2 and "nope" in unknown.output
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("not ours")
+    taken = runner.invoke(main, ["run", "--content", str(SAMPLE), "--out", str(tmp_path / "out")])
+    assert taken.exit_code == 2 and "not an exporter output link" in taken.output
+    missing = runner.invoke(main, ["run", "--content", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2
+    script = subprocess.run([sys.executable, str(SCHEDULE), "--help"], capture_output=True, text=True, check=False)
+    assert script.returncode == 0 and "Usage: schedule.py" in script.stdout and "--debounce" in script.stdout
