@@ -140,6 +140,10 @@ def local_file(out: Path, base: str, url: str) -> Path:
     return out / rel
 
 
+def local_url(path: Path, out: Path, base: str = SAMPLE_BASE) -> str:
+    return base + path.relative_to(out).as_posix()
+
+
 class Refs(HTMLParser):
     """href and src values of an HTML fragment (entry content)."""
 
@@ -444,6 +448,15 @@ def test_editions_feed_attaches_pdf_and_epub_with_their_sizes(sample_out: Path) 
     attachments = {a["mime_type"]: a for a in items[0]["attachments"]}
     assert {t: a["size_in_bytes"] for t, a in attachments.items()} == {t: p.stat().st_size for t, p in kinds.items()}
     assert "attachments" not in items[1]
+    # RSS twins for podcast apps: one feed per file type, one <enclosure> per item, only files that exist
+    for mtype, name in (("application/pdf", "editions-pdf.xml"), ("application/epub+zip", "editions-epub.xml")):
+        rss = parse(sample_out / "feeds" / name)
+        assert rss.version == "rss20"
+        [entry] = rss.entries
+        assert entry.link == SAMPLE_BASE + f"issues/{SEED_ID}/" and entry.id.startswith(seed.id + "/")
+        [enc] = entry.enclosures
+        assert enc.type == mtype and enc.href == local_url(kinds[mtype], sample_out)
+        assert int(enc.length) == kinds[mtype].stat().st_size
 
 
 def test_editions_feed_without_pdf_and_epub_formats(tmp_path: Path) -> None:

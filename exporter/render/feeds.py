@@ -56,6 +56,8 @@ ATOM_PATH = "feeds/atom.xml"
 JSON_PATH = "feeds/feed.json"
 EDITIONS_PATH = "feeds/editions.xml"
 EDITIONS_JSON_PATH = "feeds/editions.json"
+# RSS editions feeds, one per file type: RSS allows one enclosure per item, and most podcast apps read RSS only.
+EDITIONS_RSS = {"application/pdf": "feeds/editions-pdf.xml", "application/epub+zip": "feeds/editions-epub.xml"}
 OPML_PATH = "feeds/feeds.opml"
 STYLESHEET = "feeds/feed.xsl"
 ICON = "feeds/icon.png"
@@ -214,6 +216,7 @@ class Item:
     image: str | None = None  # the first photo, for list views (JSON image, Media RSS)
     image_type: str = ""
     image_size: tuple[int, int] = (0, 0)
+    enclosure: Download | None = None  # RSS allows one per item (the editions feeds for podcast apps)
 
 
 def schemes(pub: Publication) -> dict[str, str]:
@@ -341,6 +344,9 @@ def _feedgen(job: Job, meta: FeedMeta, items: Sequence[Item], self_type: str) ->
         fe.updated(item.updated)
         if item.categories:
             fe.category([{"term": c.term, "scheme": c.scheme, "label": c.label} for c in item.categories])
+        if item.enclosure is not None:
+            enc = item.enclosure
+            fe.link(href=enc.url, rel="enclosure", type=enc.media_type, length=str(enc.length), title=enc.label)
     return fg
 
 
@@ -385,6 +391,10 @@ def atom_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
             if link.get("href") == item.url:
                 link.set("rel", "alternate")
                 link.set("type", HTML_TYPE)
+            elif item.enclosure is not None and link.get("href") == item.enclosure.url:
+                link.set("rel", "enclosure")
+                link.set("type", item.enclosure.media_type)
+                link.set("length", str(item.enclosure.length))
         content = entry.find(f"{{{ATOM}}}content")
         if content is not None:
             content.set("{http://www.w3.org/XML/1998/namespace}base", item.url)
@@ -467,6 +477,47 @@ def editions_document(job: Job, path: str = EDITIONS_PATH) -> bytes:
         content = sub(entry, "content", highlights_html(pub, issue), type="html")
         content.set("{http://www.w3.org/XML/1998/namespace}base", pub.url(issue.dir))
     return xml_bytes(root, relative_to(path, STYLESHEET))
+
+
+def edition_item(job: Job, issue: Issue, enclosure: Download | None = None) -> Item:
+    """An issue as a feed item: 导读 as summary, the contents as HTML, the cover as image."""
+    pub = job.publication
+    cover, _ = covers(job, issue)
+    return Item(
+        id=issue.tag_uri(pub) + (f"/{Path(enclosure.path).name}" if enclosure else ""),
+        url=pub.url(issue.dir),
+        title=f"{pub.title} {issue.title_text}",
+        authors=(),
+        summary=highlights_text(issue),
+        content_html=highlights_html(pub, issue),
+        published=local(pub, issue.published),
+        updated=local(pub, issue.updated),
+        categories=(),
+        image=cover.url if cover else None,
+        image_type=cover.media_type if cover else "",
+        enclosure=enclosure,
+    )
+
+
+def editions_rss_document(job: Job, path: str, media_type: str, title: str) -> bytes:
+    """RSS 2.0 with one enclosure per item: the issues whose file of ``media_type`` exists."""
+    pub = job.publication
+    items, issues = [], []
+    for issue in job.issues:
+        for d in downloads(job, issue):
+            if d.media_type == media_type:
+                items.append(edition_item(job, issue, d))
+                issues.append(issue)
+    meta = FeedMeta(
+        path=path,
+        id=pub.url(path),
+        title=title,
+        subtitle=f"{title}：每期一条，文件作为附件",
+        home=pub.base_url,
+        updated=feed_updated(pub, issues),
+        published=local(pub, issues[0].published) if issues else None,
+    )
+    return rss_document(job, meta, items)
 
 
 def editions_json_document(job: Job, path: str = EDITIONS_JSON_PATH) -> bytes:
@@ -631,12 +682,19 @@ class FeedsRenderer:
 
         docs[EDITIONS_PATH] = editions_document(job)
         docs[EDITIONS_JSON_PATH] = editions_json_document(job)
+        rss_editions = []
+        for mtype, path in EDITIONS_RSS.items():
+            label = next(label for _, t, label in DOWNLOADS if t == mtype)
+            title = f"{pub.title} 整期（{label}）"
+            docs[path] = editions_rss_document(job, path, mtype, title)
+            rss_editions.append(FeedRef(path, title, RSS_TYPE, f"{pub.title}每期的{label}，作为附件（enclosure）"))
         groups = [
             ("全部文章", [FeedRef(RSS_PATH, f"{pub.title}（RSS）", RSS_TYPE, subtitle),
                           FeedRef(ATOM_PATH, f"{pub.title}（Atom）", ATOM_TYPE, subtitle),
                           FeedRef(JSON_PATH, f"{pub.title}（JSON Feed）", JSON_TYPE, subtitle)]),
             ("整期", [FeedRef(EDITIONS_PATH, f"{pub.title} 整期（PDF / EPUB）", ATOM_TYPE),
-                      FeedRef(EDITIONS_JSON_PATH, f"{pub.title} 整期（JSON Feed）", JSON_TYPE)]),
+                      FeedRef(EDITIONS_JSON_PATH, f"{pub.title} 整期（JSON Feed）", JSON_TYPE),
+                      *rss_editions]),
             ("分版", page_refs),
         ]  # fmt: skip
         docs[OPML_PATH] = opml_document(job, groups)
