@@ -5,8 +5,9 @@ Everything here is written in the edition pass (``job.issue is None``)::
     feeds/rss.xml  feeds/atom.xml  feeds/feed.json   articles of the latest ``feed_issues`` issues
     feeds/archive/<issue id>.xml                     RFC 5005 archive document of one issue
     feeds/pages/<key>.xml                            one Atom feed per 版 name (or number, unnamed)
-    feeds/editions.xml                               one entry per issue, PDF and EPUB as enclosures
-    feeds/feeds.opml                                 every feed above
+    feeds/editions.xml  feeds/editions.json          one entry per issue, PDF and EPUB as enclosures/attachments
+    feeds/editions-pdf.xml  feeds/editions-epub.xml  the same as RSS, one enclosure per item (podcast apps)
+    feeds/feeds.opml                                 every feed above (not the archives)
     feeds/feed.xsl  feeds/icon.png  feeds/logo.png   copied from templates/feeds/
 
 Every time comes from the content (issue and article times, in the publication's zone), so the same
