@@ -388,7 +388,8 @@ def serve_file(output: Output, request: Request) -> Response:
             since = parsedate_to_datetime(if_modified_since)
             if since.tzinfo is None:
                 since = since.replace(tzinfo=UTC)
-            not_modified = int(st.st_mtime) <= since.timestamp()
+            # A date in the future is not a valid validator (RFC 9110 13.1.3): ignore it.
+            not_modified = int(st.st_mtime) <= since.timestamp() <= datetime.now(UTC).timestamp() + 60
         except (TypeError, ValueError, IndexError):
             not_modified = False
     if not_modified:

@@ -14,6 +14,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
@@ -240,6 +241,8 @@ def test_conditional_requests(site: tuple[Server, Path]) -> None:
     old = formatdate(0, usegmt=True)
     assert client.get("/feeds/atom.xml", headers={"If-Modified-Since": old}).status_code == 200
     assert client.get("/feeds/atom.xml", headers={"If-Modified-Since": "yesterday"}).status_code == 200
+    future = formatdate(time.time() + 86400 * 365, usegmt=True)
+    assert client.get("/feeds/atom.xml", headers={"If-Modified-Since": future}).status_code == 200
     # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
     both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
     assert client.get("/feeds/atom.xml", headers=both).status_code == 200
