@@ -363,6 +363,7 @@ def test_opf_metadata(books: dict[str, Book], name: str) -> None:
     dc = {tag: [e.text for e in md.iterfind(f"dc:{tag}", NS)] for tag in NS_DC_TAGS}
     uid = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, issue.tag_uri(pub)))
     assert opf.get("unique-identifier") == "id"
+    assert opf.get(XML_LANG) == "zh-CN"
     assert md.find("dc:identifier[@id='id']", NS).text == uid
     assert dc["language"] == ["zh-CN"]
     assert dc["title"] == [f"{pub.title} {issue.date_text}"]

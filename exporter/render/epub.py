@@ -29,6 +29,7 @@ import posixpath
 import re
 import uuid
 import zipfile
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from exporter.model import SLUG_RE, Article, Highlight, Image, Issue, Publicatio
 from exporter.render import Job
 
 XHTML = "application/xhtml+xml"
+OPF_NAME = "EPUB/content.opf"  # where ebooklib puts the package document
 CSS_NAME = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
 CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
@@ -139,7 +141,11 @@ class EpubRenderer:
 
         from exporter import cover
 
-        return f"ebooklib {version('ebooklib')};lxml {version('lxml')};nh3 {version('nh3')};{cover.fingerprint()}"
+        try:
+            fonts = cover.fingerprint()
+        except RenderError:
+            fonts = "no cover font"  # render() reports it for each issue; the build key must not fail
+        return f"ebooklib {version('ebooklib')};lxml {version('lxml')};nh3 {version('nh3')};{fonts}"
 
     def render(self, job: Job) -> list[Path]:
         if job.issue is None:
@@ -401,7 +407,8 @@ def build_epub(job: Job, issue: Issue) -> bytes:
 
     raw = io.BytesIO()
     epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
-    return normalise_zip(raw.getvalue(), issue.updated.astimezone(issue.tz).replace(tzinfo=None))
+    when = issue.updated.astimezone(issue.tz).replace(tzinfo=None)
+    return normalise_zip(raw.getvalue(), when, {OPF_NAME: lambda data: _package_language(data, lang)})
 
 
 def _sniff(data: bytes) -> str:
@@ -471,8 +478,22 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
     )
 
 
-def normalise_zip(data: bytes, when: datetime) -> bytes:
-    """Rewrite an EPUB zip with fixed entry times and attributes: mimetype first and stored, rest deflated."""
+def _package_language(opf: bytes, lang: str) -> bytes:
+    """Add xml:lang to <package> (ebooklib cannot): the language of the metadata text, e.g. the title."""
+    from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+    root = etree.fromstring(opf)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    return data
+
+
+def normalise_zip(data: bytes, when: datetime, patches: Mapping[str, Callable[[bytes], bytes]] | None = None) -> bytes:
+    """Rewrite an EPUB zip with fixed entry times and attributes: mimetype first and stored, rest deflated.
+
+    ``patches`` maps a member name to a function that rewrites its bytes on the way.
+    """
+    patches = patches or {}
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
@@ -488,7 +509,10 @@ def normalise_zip(data: bytes, when: datetime) -> bytes:
                 dst.writestr(info, src.read(name))
             else:
                 info.compress_type = zipfile.ZIP_DEFLATED
-                dst.writestr(info, src.read(name), compresslevel=9)
+                member = src.read(name)
+                if name in patches:
+                    member = patches[name](member)
+                dst.writestr(info, member, compresslevel=9)
     return out.getvalue()
 
 
