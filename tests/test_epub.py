@@ -769,3 +769,19 @@ def test_optional_embedded_font_is_a_deterministic_subset(books: dict[str, Book]
     missing = {c for c in text if not c.isspace() and ord(c) not in cmap}
     assert missing == set()
     assert len(data) < 1_000_000  # the whole face is ~17 MB; a two-article issue needs a few thousand glyphs
+
+
+def test_bytes_do_not_depend_on_the_process(books: dict[str, Book], tmp_path: Path) -> None:
+    """Two CLI builds with different hash seeds give the pipeline's EPUB byte for byte."""
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for seed in ("1", "2"):
+        out = tmp_path / seed / "out"
+        cmd = [sys.executable, "-c", "from exporter.cli import main; main()", "build", "--content", str(SAMPLE)]
+        cmd += ["--out", str(out), "--format", "epub"]
+        subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        digests.add((out / books["seed"].issue.epub_path).read_bytes())
+    assert digests == {books["seed"].path.read_bytes()}
