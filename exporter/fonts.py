@@ -77,8 +77,19 @@ def faces() -> tuple[FontFile, ...]:
 
 
 def fingerprint() -> str:
-    """Path, index and size of every face: a changed font file changes the incremental-build key."""
-    return ";".join(f"{f.family}/{f.style}={f.path}#{f.index}:{f.size}" for f in faces())
+    """Path, index and size of every face: a changed font file changes the incremental-build key.
+
+    The files fontconfig chose are cached per process; their sizes are read again on every call, so a
+    long-running service notices a font package upgrade.
+    """
+    parts = []
+    for f in faces():
+        try:
+            size = f.path.stat().st_size
+        except OSError as exc:
+            raise RenderError(f"font file {f.path} for {f.family} {f.style} is gone: {exc}") from None
+        parts.append(f"{f.family}/{f.style}={f.path}#{f.index}:{size}")
+    return ";".join(parts)
 
 
 @lru_cache(maxsize=8)
