@@ -282,16 +282,26 @@ def test_a_missing_font_is_a_build_error() -> None:
         fonts._fc_match("Noto Nonexistent CJK SC", "Regular")
 
 
-def test_a_glyph_no_cjk_face_has_fails_the_build_naming_article_and_character(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("char", "why"),
+    [
+        ("Č", "DejaVu"),  # Noto CJK lacks it, DejaVu has it: Pango would silently fall back
+        ("\ue000", ".notdef glyph rendered"),  # no font has it: WeasyPrint warns and draws .notdef
+    ],
+)
+def test_a_glyph_no_cjk_face_has_fails_the_build_naming_article_and_character(
+    tmp_path: Path, char: str, why: str
+) -> None:
     content = copy_content(SAMPLE, tmp_path / "content")
     shutil.rmtree(content / SAMPLE_ID)  # render only the seed issue
     article = content / SEED_ID / "ai-plus-industry-forum.md"
-    article.write_text(article.read_text("utf-8").replace("论坛现场", "捷克代表Čapek在论坛现场"), "utf-8")
+    article.write_text(article.read_text("utf-8").replace("论坛现场", f"捷克代表{char}apek在论坛现场"), "utf-8")
     result = build(content, tmp_path / "out", ("pdf",), now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
     (problem,) = result.problems[SEED_ID]
     assert problem.code == "E401" and problem.field == "pdf"
-    assert "ai-plus-industry-forum" in problem.message and "U+010C" in problem.message
-    assert "DejaVu" in problem.message  # the face the PDF would have fallen back to
+    assert "ai-plus-industry-forum: no glyph" in problem.message
+    assert f"U+{ord(char):04X}" in problem.message
+    assert why in problem.message
     assert not (tmp_path / "out" / "issues" / SEED_ID).exists()
 
 

@@ -90,7 +90,13 @@ class PdfRenderer:
         html = issue_html(job, issue)
         timeout = float(job.options.get("pdf_timeout", DEFAULT_TIMEOUT))  # type: ignore[arg-type]
         isolate = bool(job.options.get("pdf_isolate", True))
-        outcome = render_pdf(html, source, identifier=identifier(html), timeout=timeout, isolate=isolate)
+        try:
+            outcome = render_pdf(html, source, identifier=identifier(html), timeout=timeout, isolate=isolate)
+        except RenderError as exc:
+            culprit = glyph_report(issue) if ".notdef" in str(exc) else ""
+            if culprit:
+                raise RenderError(f"{culprit} ({exc})") from None
+            raise
         check_outcome(outcome, issue)
         return [job.write(issue.pdf_path, outcome.pdf)]
 
@@ -350,29 +356,25 @@ def check_layout(document: Any) -> str:
     return ""
 
 
+def glyph_report(issue: Issue) -> str:
+    """The first article with characters no PDF face can draw, named with the characters; else ''."""
+    covered = fonts.coverage()
+    for article in issue.articles:
+        texts = [article.headline, article.kicker, article.subheadline, article.credit_line, article.source]
+        texts += [f"{img.caption} {img.credit} {img.alt}" for img in article.images]
+        texts.append(article.text)
+        chars = fonts.missing(" ".join(texts), covered)
+        if chars:
+            return f"{article.slug}: no glyph in {' or '.join(fonts.FAMILIES)} for {fonts.describe(chars)}"
+    return ""
+
+
 def check_outcome(outcome: Outcome, issue: Issue) -> None:
     """Every font in the PDF must be a named Noto CJK SC face; name the text that needed another."""
     foreign = [f for f in outcome.font_families if f not in fonts.FAMILIES]
     if not foreign:
         return
-    covered = fonts.coverage()
-    for article in issue.articles:
-        texts = [
-            article.headline,
-            article.kicker,
-            article.subheadline,
-            article.credit_line,
-            article.source,
-            article.text,
-        ]
-        texts += [f"{img.caption} {img.credit}" for img in article.images]
-        chars = fonts.missing(" ".join(texts), covered)
-        if chars:
-            raise RenderError(
-                f"{article.slug}: no glyph in {' or '.join(fonts.FAMILIES)} for {fonts.describe(chars)}; "
-                f"the PDF would fall back to {', '.join(foreign)}"
-            )
+    culprit = glyph_report(issue)
+    if culprit:
+        raise RenderError(f"{culprit}; the PDF would fall back to {', '.join(foreign)}")
     raise RenderError(f"the PDF uses fallback font(s) {', '.join(foreign)} besides {' and '.join(fonts.FAMILIES)}")
-
-
-__all__ = ["PdfRenderer", "capture_weasyprint_logs", "check_layout", "issue_html", "render_pdf"]
