@@ -176,7 +176,7 @@ class Releases:
             else:
                 path.unlink(missing_ok=True)
         for folder in self.root.iterdir():
-            is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name != "sources"
+            is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name not in ("sources", "cache")
             if is_release and folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
         for snap in (self.root / "sources").glob("*/*"):
