@@ -470,3 +470,15 @@ def test_short_articles_share_a_row_and_jump_lines_come_from_the_model(variety: 
     # The jump is a link to the carried page it names.
     qdf = subprocess.run(["qpdf", "--qdf", "--object-streams=disable", str(pdf), "-"], capture_output=True, check=True)
     assert b"/Dest (page-2)" in qdf.stdout
+
+
+def test_the_layout_check_refuses_empty_pages_and_boxes_off_the_page(issue_dir: Path) -> None:
+    blank = '<p>甲</p><div style="break-before: page; break-after: page"></div><p>乙</p>'
+    with pytest.raises(RenderError, match="PDF page 2 is empty"):
+        render_pdf(page_with(blank), issue_dir, isolate=False)
+    wide = '<img src="images/photo.png" alt="照片" style="width: 400mm">'
+    with pytest.raises(RenderError, match=r"PDF page \d: 'img' is placed off the page"):
+        render_pdf(page_with(wide), issue_dir, isolate=False)
+    long_word = "<p>" + "x" * 400 + "</p>"
+    with pytest.raises(RenderError, match=r"PDF page \d: 'x+' is placed off the page"):
+        render_pdf(page_with(long_word), issue_dir, isolate=False)
