@@ -1,0 +1,176 @@
+"""Benchmark: incremental builds of a large archive.
+
+Run:  .venv/bin/python bench/archive.py [--issues 200] [--rounds 3]
+
+In one process, with the formats ("site", "feeds", "opds") when ``exporter.render.feeds`` and
+``exporter.render.opds`` import (else ("site",), and it says so), it generates two archives into a
+temporary folder from the sample content (the seed issue's two articles and photo, the sample issue's
+seven articles, each varied per issue), builds both once, then times side by side, round by round:
+
+* add-1     adding issue 2 to an archive of 1 issue;
+* add-N     adding issue N+1 to an archive of N issues;
+* noop-N    rebuilding the archive of N issues with nothing changed,
+
+and prints ``add-N / add-1`` (target <= 1.2), the no-change rebuild time (target <= 1 s) and the files it
+rewrote (target 0, checked by inode: an unchanged file must be the same file). The minimum of the rounds
+is the figure; the median is printed beside it (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from exporter.publish import BuildResult, build  # noqa: E402
+
+SAMPLE = ROOT / "content"
+SEED = SAMPLE / "2026-03-30"
+HISTORY = SAMPLE / "2026-03-23"
+FIRST_DATE = date(2022, 1, 3)  # a Monday; one issue a week from here
+FIRST_TOTAL = 2400
+
+
+def issue_id(index: int) -> str:
+    return (FIRST_DATE + timedelta(weeks=index)).isoformat()
+
+
+def write_issue(root: Path, index: int, variant: str = "") -> Path:
+    """Issue number ``index`` (0-based) of a generated archive: 2 pages, 9 articles, 1 photo.
+
+    ``variant`` is added to every article body, so two archives with different variants differ in
+    every issue (the crash test uses that to make a build re-render everything).
+    """
+    day = FIRST_DATE + timedelta(weeks=index)
+    folder = root / day.isoformat()
+    folder.mkdir(parents=True)
+    seed = sorted(p.stem for p in SEED.glob("*.md"))
+    history = sorted(p.stem for p in HISTORY.glob("*.md"))
+    for source in [*(SEED / f"{s}.md" for s in seed), *(HISTORY / f"{s}.md" for s in history)]:
+        text = source.read_text("utf-8")
+        text = re.sub(r"^(published|updated): .*\n", "", text, flags=re.M)  # times follow the issue date
+        text = text.replace("\nheadline: ", f"\nheadline: （{index + 1}）", 1)
+        text = text.rstrip("\n") + f"\n\n（存档第{index + 1}期，{day.isoformat()}{variant}）\n"
+        (folder / source.name).write_text(text, "utf-8")
+    shutil.copytree(SEED / "images", folder / "images")
+    number = 1 + (day - date(day.year, 1, 1)).days // 7
+    lines = [
+        f"date: '{day.isoformat()}'",
+        f"number: {number}",
+        f"total_number: {FIRST_TOTAL + index}",
+        "page_count: 8",
+        "highlights:",
+        f"- headline: 第{index + 1}期导读",
+        "  page: 1",
+        f"  article: {seed[0]}",
+        "pages:",
+        "- number: 1",
+        "  name: 要闻",
+        "  articles: [" + ", ".join(seed) + "]",
+        "- number: 2",
+        "  name: 财经要闻",
+        "  articles: [" + ", ".join(history) + "]",
+    ]
+    (folder / "issue.yaml").write_text("\n".join(lines) + "\n", "utf-8")
+    return folder
+
+
+def generate(root: Path, count: int, variant: str = "") -> Path:
+    """A content root with ``count`` weekly issues and the sample publication.yaml."""
+    root.mkdir(parents=True)
+    shutil.copyfile(SAMPLE / "publication.yaml", root / "publication.yaml")
+    for index in range(count):
+        write_issue(root, index, variant)
+    return root
+
+
+def formats() -> tuple[tuple[str, ...], str]:
+    try:
+        importlib.import_module("exporter.render.feeds")
+        importlib.import_module("exporter.render.opds")
+    except ImportError as exc:
+        return ("site",), f"formats: site only (feeds/opds do not import: {exc})"
+    return ("site", "feeds", "opds"), "formats: site, feeds, opds"
+
+
+def inodes(out: Path) -> dict[str, int]:
+    root = out.resolve()
+    found = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            found[str(path.relative_to(root))] = path.stat().st_ino
+    return found
+
+
+def timed(fn: object, *args: object, **kwargs: object) -> tuple[float, BuildResult]:
+    t0 = time.perf_counter()
+    result: BuildResult = fn(*args, **kwargs)  # type: ignore[operator]
+    return time.perf_counter() - t0, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    fmts, note = formats()
+    print(note)
+    n = args.issues
+    with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
+        base = Path(tmp)
+        t0 = time.perf_counter()
+        small, large = generate(base / "small", 1), generate(base / "large", n)
+        print(f"generated archives of 1 and {n} issues in {time.perf_counter() - t0:.1f} s")
+        outs = {"1": base / "out-small", str(n): base / "out-large"}
+        for label, content in (("1", small), (str(n), large)):
+            seconds, result = timed(build, content, outs[label], fmts)
+            assert result.ok, result.problems
+            print(f"full build of {label:>3} issue(s): {seconds:6.2f} s, {result.files} files")
+
+        adds: dict[str, list[float]] = {"1": [], str(n): []}
+        noops: list[float] = []
+        rewritten: list[int] = []
+        for _round in range(args.rounds):
+            for label, content, count in (("1", small, 1), (str(n), large, n)):
+                folder = write_issue(content, count)
+                seconds, result = timed(build, content, outs[label], fmts)
+                assert result.ok, result.problems
+                if result.rendered != [folder.name]:  # e.g. a renderer's code changed on disk meanwhile
+                    print(f"  note: archive of {label} re-rendered {len(result.rendered)} issues, not 1")
+                adds[label].append(seconds)
+                shutil.rmtree(folder)  # back to N issues (untimed)
+                assert build(content, outs[label], fmts).ok
+            before = inodes(outs[str(n)])
+            seconds, result = timed(build, large, outs[str(n)], fmts)
+            after = inodes(outs[str(n)])
+            assert not result.changed and not result.rendered
+            noops.append(seconds)
+            rewritten.append(sum(1 for rel, ino in after.items() if before.get(rel) != ino) + len(before) - len(after))
+
+        def fig(values: list[float]) -> str:
+            return f"min {min(values):6.3f} s  median {statistics.median(values):6.3f} s"
+
+        print(f"\nrounds: {args.rounds} (interleaved)")
+        print(f"add issue 2 to an archive of 1:      {fig(adds['1'])}")
+        print(f"add issue {n + 1} to an archive of {n}:  {fig(adds[str(n)])}")
+        ratio = min(adds[str(n)]) / min(adds["1"])
+        print(f"ratio add-{n} / add-1: {ratio:.2f}  (target <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})")
+        print(f"no-change rebuild of {n} issues:     {fig(noops)}  (target <= 1 s: "
+              f"{'met' if min(noops) <= 1 else 'NOT met'})")  # fmt: skip
+        print(f"files rewritten by the no-change rebuilds: {max(rewritten)}  (target 0)")
+
+
+if __name__ == "__main__":
+    main()
