@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -482,3 +483,37 @@ def test_the_layout_check_refuses_empty_pages_and_boxes_off_the_page(issue_dir: 
     long_word = "<p>" + "x" * 400 + "</p>"
     with pytest.raises(RenderError, match=r"PDF page \d: 'x+' is placed off the page"):
         render_pdf(page_with(long_word), issue_dir, isolate=False)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie waits for its (new) parent to reap it: it no longer runs
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_the_render_child_dies_with_its_parent(tmp_path: Path) -> None:
+    code = (
+        "import multiprocessing, threading, time\n"
+        "from pathlib import Path\n"
+        "from exporter.render.pdf import render_pdf\n"
+        "def report():\n"
+        "    while not multiprocessing.active_children(): time.sleep(0.01)\n"
+        "    print(multiprocessing.active_children()[0].pid, flush=True)\n"
+        "threading.Thread(target=report, daemon=True).start()\n"
+        "html = '<html lang=\"zh-CN\"><body>' + '<p>中文段落内容</p>' * 100000 + '</body></html>'\n"
+        "render_pdf(html, Path(__import__('tempfile').gettempdir()), timeout=600)\n"
+    )
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) as parent:
+        try:
+            assert parent.stdout is not None
+            child = int(parent.stdout.readline())
+            assert _alive(child)
+        finally:
+            parent.kill()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child), "the render child outlived its killed parent"

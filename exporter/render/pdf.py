@@ -17,9 +17,13 @@ The same input gives the same bytes: dates come from the issue, the file identif
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -260,7 +264,7 @@ def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) ->
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(sender, html, base_dir, ident), daemon=True)
+    child = ctx.Process(target=_child, args=(sender, html, base_dir, ident, os.getpid()), daemon=True)
     started = time.monotonic()
     child.start()
     sender.close()
@@ -280,13 +284,29 @@ def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) ->
     return outcome
 
 
-def _child(conn: Any, html: str, base_dir: Path, ident: bytes) -> None:
+def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int) -> None:
+    # The parent's signal handlers (a service's graceful SIGTERM) are not ours; and when the parent
+    # dies (even by SIGKILL) the render dies with it instead of running on as an orphan.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    _die_with_parent(parent)
     try:
         outcome = _render(html, base_dir, ident)
     except BaseException as exc:  # report everything; the parent raises RenderError
         outcome = Outcome(error=f"PDF render failed: {type(exc).__name__}: {exc}")
     conn.send(outcome)
     conn.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
