@@ -60,7 +60,9 @@ class Case:
     field: str = ""
     message: str = ""
     target: str = DEFAULT_TARGET
-    vanish: str = ""  # "", "after-load", "during-render"
+    vanish: str = ""  # "", "after-load", "during-render": the issue folder is removed then
+    swap: str = ""  # an image path the build finds replaced by a link to outside/secret.png as it renders
+    xfail: str = ""  # a known bug, with where it is: the case is expected to fail until it is fixed
     absent: list[str] = dataclasses.field(default_factory=list)
     present: list[str] = dataclasses.field(default_factory=list)
 
@@ -70,6 +72,7 @@ class Case:
         case = cls(name=name, **data)
         assert case.expect in ("refused", "cleaned", "kept"), name
         assert case.vanish in ("", "after-load", "during-render"), name
+        assert not (case.vanish and case.swap), name
         if case.expect != "cleaned":
             assert case.code and case.file and case.message, f"{name}: a refusal names code, file and message"
         return case
@@ -202,8 +205,11 @@ def test_hostile_case(
     baseline: dict[str, bytes],
     deadline: None,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     case = Case.read(name)
+    if case.xfail:
+        request.applymarker(pytest.mark.xfail(reason=case.xfail, strict=True))
     for needle in (*ALWAYS_ABSENT, *case.absent):
         assert not found(baseline, needle), f"{needle!r} is in the clean edition already: the check proves nothing"
     content = shutil.copytree(SAMPLE, tmp_path / "content")
@@ -217,13 +223,13 @@ def test_hostile_case(
     outside = tmp_path / "outside"
     make_outside(outside)
     folder = install(case, content, outside)
-    skip = {out, releases} | ({folder} if case.vanish else set())
+    skip = {out, releases} | ({folder} if case.vanish or case.swap else set())
     files_before, pwned_before = state(tmp_path, skip), pwned_in_tmp()
 
     # An editor checks the content first.
     checked = CliRunner().invoke(main, ["validate", "--content", str(content)])
     assert checked.exception is None or isinstance(checked.exception, SystemExit), checked.exception
-    if case.expect == "cleaned" or case.vanish:
+    if case.expect == "cleaned" or case.vanish or case.swap:
         assert checked.exit_code == 0, checked.output
     else:
         assert checked.exit_code == 3, checked.output
@@ -238,6 +244,13 @@ def test_hostile_case(
         def progress(message: str) -> None:
             if message.startswith("[") and message.endswith(f" {case.target}"):
                 shutil.rmtree(folder)
+
+    elif case.swap:
+
+        def progress(message: str) -> None:
+            if message.startswith("[") and message.endswith(f" {case.target}"):
+                (folder / case.swap).unlink()
+                (folder / case.swap).symlink_to(outside / "secret.png")
 
     elif case.vanish == "after-load":
         real = load.load_content
