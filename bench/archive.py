@@ -140,6 +140,7 @@ def main() -> None:
             print(f"full build of {label:>3} issue(s): {seconds:6.2f} s, {result.files} files")
 
         adds: dict[str, list[float]] = {"1": [], str(n): []}
+        last: dict[str, BuildResult] = {}
         noops: list[float] = []
         rewritten: list[int] = []
         for _round in range(args.rounds):
@@ -150,6 +151,7 @@ def main() -> None:
                 if result.rendered != [folder.name]:  # e.g. a renderer's code changed on disk meanwhile
                     print(f"  note: archive of {label} re-rendered {len(result.rendered)} issues, not 1")
                 adds[label].append(seconds)
+                last[label] = result
                 shutil.rmtree(folder)  # back to N issues (untimed)
                 assert build(content, outs[label], fmts).ok
             before = inodes(outs[str(n)])
@@ -170,6 +172,8 @@ def main() -> None:
         print(f"no-change rebuild of {n} issues:     {fig(noops)}  (target <= 1 s: "
               f"{'met' if min(noops) <= 1 else 'NOT met'})")  # fmt: skip
         print(f"files rewritten by the no-change rebuilds: {max(rewritten)}  (target 0)")
+        for label in ("1", str(n)):
+            print(f"last add to the archive of {label}: {last[label].summary()}")
 
 
 if __name__ == "__main__":
