@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -111,7 +112,8 @@ def main() -> None:
     child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"peak RSS: this process {self_kib / 1024:.0f} MiB (in-process and bare renders), "
           f"render child {child_kib / 1024:.0f} MiB")  # fmt: skip
-    print(f"PDF: {pdf.stat().st_size / 1024:.0f} KiB, {pdf}")
+    print(f"PDF: {pdf.stat().st_size / 1024:.0f} KiB ({pdf.stat().st_size} bytes)")
+    shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":
