@@ -249,7 +249,7 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
 
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
-    for path in sorted(folder.glob("*.md")):
+    for path in sorted(p for p in folder.glob("*.md") if not p.name.startswith(".")):  # editor lock files
         try:
             articles[path.stem] = load_article(path, folder, publication, issue_id)
         except ContentError as exc:
@@ -299,6 +299,7 @@ class Content:
     publication: Publication
     issues: list[Issue] = field(default_factory=list)
     failed: dict[str, list[Problem]] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)  # issue id → hash of its folder (cached loads)
 
     @property
     def problems(self) -> Iterator[Problem]:
@@ -342,6 +343,8 @@ def load_content(root: Path, only: set[str] | None = None, cache: Path | None = 
         content.issues.append(issue)
     content.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
     _check_order(content)
+    if issue_cache:
+        content.fingerprints = dict(issue_cache.keys)
     if issue_cache and only is None:
         issue_cache.forget_unused()
     return content
@@ -361,6 +364,7 @@ class IssueCache:
     def __init__(self, folder: Path, publication: bytes) -> None:
         self.folder = folder
         self.used: set[str] = set()
+        self.keys: dict[str, str] = {}  # issue folder name → the hash of all its files
         self.base = hashlib.sha256(publication + _loader_code_hash().encode())
 
     def key(self, issue_folder: Path) -> str | None:
@@ -389,6 +393,7 @@ class IssueCache:
         key = self.key(issue_folder)
         if key is None:
             return load_issue(issue_folder, publication)
+        self.keys[issue_folder.name] = key
         path = self.folder / f"{key}.pickle"
         self.used.add(path.name)
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -148,6 +147,30 @@ def resolve_inside(root: Path, rel: str) -> Path:
     if target != root and root not in target.parents:
         raise ValueError(f"{rel} resolves outside the issue folder")
     return target
+
+
+def read_inside(root: Path, rel: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes of a regular file inside ``root``, checked again at the moment of reading.
+
+    Renderers read assets after validation; a file swapped for a link (to a secret, or to
+    /dev/urandom) in between must not be read. The last path part is opened without following links
+    and must be a regular file no larger than ``limit``.
+    """
+    import os
+    import stat
+
+    target = resolve_inside(root, rel)
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ValueError(f"{rel} cannot be opened: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{rel} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"{rel} is {info.st_size} bytes; the limit is {limit}")
+        return handle.read(limit + 1)[:limit]
 
 
 def inspect_image(issue_dir: Path, rel: str) -> tuple[str, int, int]:
@@ -417,7 +440,7 @@ class Issue(Model):
     def article_updated(self, article: Article) -> datetime:
         return article.updated or self.article_published(article)
 
-    @cached_property
+    @property
     def articles(self) -> list[Article]:
         return [a for p in self.pages for a in p.articles]
 

@@ -36,10 +36,11 @@ from typing import Any
 
 from exporter import load
 from exporter.errors import ContentError, Problem, PublishError, RenderError
-from exporter.model import Issue, Publication, is_visible, next_embargo
+from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
 
 MANIFEST_FORMAT = 1
+MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
 KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
@@ -200,9 +201,13 @@ def issue_files(issue: Issue) -> list[str]:
     return sorted(files)
 
 
-def environment_key(formats: tuple[str, ...], templates_dir: Path, renderers: list[Renderer]) -> str:
+def environment_key(
+    formats: tuple[str, ...], templates_dir: Path, renderers: list[Renderer], options: dict[str, object]
+) -> str:
     digest = hashlib.sha256()
     digest.update(f"{MANIFEST_FORMAT} {sys.version_info[:2]} {','.join(formats)}".encode())
+    # Build options change outputs (an embedded EPUB font, say).
+    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
     for dist in TOOLS:
         try:
             digest.update(f"{dist}={metadata.version(dist)};".encode())
@@ -307,7 +312,7 @@ def build(
     with releases.lock():
         releases.clear_staging()
         renderers = [get(name) for name in formats]
-        env_key = environment_key(formats, templates_dir, renderers)
+        env_key = environment_key(formats, templates_dir, renderers, options or {})
         current = releases.manifest()
         plan = _plan(Path(content_root), releases, current, env_key, now, result)
         result.next_embargo = next_embargo(plan.hidden, now)
@@ -354,7 +359,18 @@ def _plan(
 
     def key_of(folder: Path, issue: Issue) -> str:
         digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
-        _hash_files(digest, folder, issue_files(issue))
+        fingerprint = content.fingerprints.get(issue.id) if folder == root / issue.id else None
+        if fingerprint:  # the loader hashed every file of the folder already
+            digest.update(fingerprint.encode())
+            return digest.hexdigest()
+        for rel in issue_files(issue):
+            try:
+                data = read_inside(
+                    folder, rel, load.MAX_TEXT_BYTES if rel.endswith((".md", ".yaml")) else MAX_IMAGE_BYTES
+                )
+            except ValueError as exc:
+                raise OSError(str(exc)) from None
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()
 
     for issue in content.issues:
@@ -479,16 +495,17 @@ def _snapshot(releases: Releases, plan: _Plan, issue: Issue) -> str:
     if not target.exists():
         tmp = Path(tempfile.mkdtemp(prefix=".snap-", dir=releases.root / "sources"))
         for name in issue_files(issue):
-            _copy(plan.sources[issue.id] / name, tmp / issue.id / name)
+            copy = tmp / issue.id / name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                copy.write_bytes(read_inside(plan.sources[issue.id], name, MAX_SNAPSHOT_BYTES))
+            except ValueError as exc:  # swapped or removed since it was validated
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise OSError(str(exc)) from None
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp / issue.id, target)
         shutil.rmtree(tmp, ignore_errors=True)
     return rel
-
-
-def _copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
 
 
 def _finish(

@@ -7,11 +7,11 @@ relatively (the folder works anywhere) and carry absolute canonical URLs and sch
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-from exporter.model import Article, Highlight, Image, Issue, Page, Publication
+from exporter.errors import RenderError
+from exporter.model import Article, Highlight, Image, Issue, Page, Publication, read_inside
 from exporter.render import EDITION_LINKS, Job
 
 DOWNLOADS = (
@@ -105,10 +105,11 @@ class SiteRenderer:
         written = []
         for article in issue.articles:
             for image in article.images:
-                target = job.out / issue.dir / "media" / image.file
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(job.source(issue) / image.file, target)
-                written.append(target)
+                try:
+                    data = read_inside(job.source(issue), image.file)
+                except ValueError as exc:
+                    raise RenderError(f"{article.slug}: images: {exc}") from None
+                written.append(job.write(f"{issue.dir}media/{image.file}", data))
         return written
 
     # -- edition -----------------------------------------------------------------------------
