@@ -226,7 +226,8 @@ def with_raw_body(issue: Issue, slug: str, body: str) -> Issue:
 
 def render_direct(pub: Publication, issue: Issue, source: Path, out: Path, **options: object) -> Path:
     job = Job(publication=pub, issues=(issue,), issue=issue, out=out, sources={issue.id: source}, options=options)
-    [path] = EpubRenderer().render(job)
+    path, cover_png = EpubRenderer().render(job)
+    assert cover_png == out / issue.dir / "cover.png" and cover_png.read_bytes().startswith(b"\x89PNG")
     return path
 
 

@@ -150,8 +150,12 @@ class EpubRenderer:
     def render(self, job: Job) -> list[Path]:
         if job.issue is None:
             return []
-        data = build_epub(job, job.issue)
-        return [job.write(job.issue.epub_path, data)]
+        from exporter import cover
+
+        # The cover also goes beside the EPUB, where the OPDS catalog and the web pages find it.
+        png = cover.make_cover(job.publication, job.issue)
+        data = build_epub(job, job.issue, png)
+        return [job.write(job.issue.epub_path, data), job.write(f"{job.issue.dir}cover.png", png)]
 
 
 def identifier(pub: Publication, issue: Issue) -> str:
@@ -196,7 +200,7 @@ def accessibility_summary(issue: Issue, has_photos: bool) -> str:
     return "".join(parts)
 
 
-def build_epub(job: Job, issue: Issue) -> bytes:
+def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
     from ebooklib import epub
 
     from exporter import cover
@@ -270,7 +274,7 @@ def build_epub(job: Job, issue: Issue) -> bytes:
     book.add_item(epub.EpubCover(uid="cover-image", file_name=confine(COVER_IMAGE)))
     cover_item = book.get_item_with_id("cover-image")
     cover_item.media_type = "image/png"
-    cover_item.content = cover.make_cover(pub, issue)
+    cover_item.content = cover_png or cover.make_cover(pub, issue)
 
     # Accessibility (EPUB Accessibility 1.1, schema.org properties).
     for mode in ("textual", "visual"):

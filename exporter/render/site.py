@@ -76,6 +76,7 @@ class SiteRenderer:
             **base,
             issue=issue,
             downloads=self._downloads(job, issue, ""),
+            cover="cover.png" if job.exists(f"{issue.dir}cover.png") else "",
             highlight_href=highlight_href,
         )
         written.append(job.write(issue.dir + "index.html", html))
