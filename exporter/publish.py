@@ -421,41 +421,84 @@ def _render(
         return Job(plan.publication, tuple(plan.issues), issue, staging, plan.sources, formats,
                    templates_dir, options)  # fmt: skip
 
-    issues = list(plan.issues)
-    for n, issue in enumerate(issues, 1):
-        previous = current.get("issues", {}).get(issue.id)
-        key = plan.keys[issue.id]
-        if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
-            result.reused.append(issue.id)
+    def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
+        """Drop what the issue's render left; keep its last good version when there is one."""
+        shutil.rmtree(staging / issue.dir, ignore_errors=True)
+        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
+        plan.issues.remove(issue)
+        last_good = _last_good(releases, plan.publication, previous)
+        if previous and last_good and current_dir and _reuse(current_dir, staging, previous["files"]):
+            plan.issues.append(last_good)
+            plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
+            plan.sources[issue.id] = releases.root / previous["source"]
+            result.kept.append(issue.id)
             manifest["issues"][issue.id] = previous
-            continue
-        say(f"[{n}/{len(issues)}] {issue.id}")
+
+    def timed(name: str, since: float) -> None:
+        result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - since
+
+    def complete(issue: Issue, previous: dict[str, Any] | None, waits: list[tuple[str, Any, float]]) -> None:
+        """Wait for the issue's background renders, then record it (or fall back)."""
+        where = ""
         try:
-            for renderer in renderers:
-                t0 = time.perf_counter()
-                renderer.render(job(issue))
-                result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
+            for where, finish, since in waits:
+                finish()
+                timed(where, since)
+            where = ""
             source = _snapshot(releases, plan, issue)
         except (RenderError, OSError) as exc:  # OSError: the issue's files vanished during the build
-            shutil.rmtree(staging / issue.dir, ignore_errors=True)
-            where = renderer.name if isinstance(exc, RenderError) else ""
-            result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
-            plan.issues.remove(issue)
-            last_good = _last_good(releases, plan.publication, previous)
-            if last_good and current_dir and _reuse(current_dir, staging, previous["files"]):
-                plan.issues.append(last_good)
-                plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
-                plan.sources[issue.id] = releases.root / previous["source"]
-                result.kept.append(issue.id)
-                manifest["issues"][issue.id] = previous
-            continue
+            for _, finish, _ in waits:
+                with contextlib.suppress(Exception):
+                    finish(cancel=True)
+            fail(issue, previous, exc, where)
+            return
         files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
-        manifest["issues"][issue.id] = {
-            "key": key,
-            "files": [issue.dir + f for f in files],
-            "source": source,
-        }
+        manifest["issues"][issue.id] = {"key": plan.keys[issue.id], "files": [issue.dir + f for f in files],
+                                        "source": source}  # fmt: skip
         result.rendered.append(issue.id)
+
+    # Renderers with a start() (the PDF) work in a child process: start them first, render the other
+    # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
+    workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
+    pending: list[tuple[Issue, dict[str, Any] | None, list[tuple[str, Any, float]]]] = []
+    issues = list(plan.issues)
+    try:
+        for n, issue in enumerate(issues, 1):
+            previous = current.get("issues", {}).get(issue.id)
+            key = plan.keys[issue.id]
+            if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
+                result.reused.append(issue.id)
+                manifest["issues"][issue.id] = previous
+                continue
+            say(f"[{n}/{len(issues)}] {issue.id}")
+            waits: list[tuple[str, Any, float]] = []
+            where = ""
+            try:
+                for renderer in renderers:
+                    if hasattr(renderer, "start"):
+                        where = renderer.name
+                        waits.append((renderer.name, renderer.start(job(issue)), time.perf_counter()))
+                for renderer in renderers:
+                    if not hasattr(renderer, "start"):
+                        where, t0 = renderer.name, time.perf_counter()
+                        renderer.render(job(issue))
+                        timed(renderer.name, t0)
+            except (RenderError, OSError) as exc:
+                for _, finish, _ in waits:
+                    with contextlib.suppress(Exception):
+                        finish(cancel=True)
+                fail(issue, previous, exc, where)
+                continue
+            pending.append((issue, previous, waits))
+            while len(pending) >= workers:
+                complete(*pending.pop(0))
+        while pending:
+            complete(*pending.pop(0))
+    finally:  # an abandoned build (SIGTERM) must not leave render processes behind
+        for _, _, waits in pending:
+            for _, finish, _ in waits:
+                with contextlib.suppress(Exception):
+                    finish(cancel=True)
 
     say("edition")
     edition = job(None)

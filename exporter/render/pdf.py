@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +79,9 @@ class Outcome:
     error: str = ""
 
 
+Finish = Callable[..., list[Path]]  # finish(cancel: bool = False) -> the files written
+
+
 class PdfRenderer:
     name = "pdf"
 
@@ -89,20 +92,46 @@ class PdfRenderer:
     def render(self, job: Job) -> list[Path]:
         if job.issue is None:
             return []
+        return self.start(job)()
+
+    def start(self, job: Job) -> Finish:
+        """Begin the render in a child process; the returned function waits for it and writes the PDF.
+
+        The pipeline starts this first and renders the other formats meanwhile, on the other core.
+        ``finish(cancel=True)`` kills the render instead (another format of the issue failed).
+        """
         issue = job.issue
+        if issue is None:
+            return lambda cancel=False: []
         source = job.source(issue)
         html = issue_html(job, issue)
         timeout = float(job.options.get("pdf_timeout", DEFAULT_TIMEOUT))  # type: ignore[arg-type]
-        isolate = bool(job.options.get("pdf_isolate", True))
-        try:
-            outcome = render_pdf(html, source, identifier=identifier(html), timeout=timeout, isolate=isolate)
-        except RenderError as exc:
-            culprit = glyph_report(issue) if ".notdef" in str(exc) else ""
-            if culprit:
-                raise RenderError(f"{culprit} ({exc})") from None
-            raise
-        check_outcome(outcome, issue)
-        return [job.write(issue.pdf_path, outcome.pdf)]
+        if not job.options.get("pdf_isolate", True):
+            running = None
+        else:
+            running = _start_child(html, source, identifier(html))
+
+        def finish(cancel: bool = False) -> list[Path]:
+            if running is None:
+                if cancel:
+                    return []
+                outcome = _render(html, source, identifier(html))
+            else:
+                outcome = _wait_child(running, timeout, cancel)
+                if cancel:
+                    return []
+            try:
+                if outcome.error:
+                    raise RenderError(outcome.error)
+            except RenderError as exc:
+                culprit = glyph_report(issue) if ".notdef" in str(exc) else ""
+                if culprit:
+                    raise RenderError(f"{culprit} ({exc})") from None
+                raise
+            check_outcome(outcome, issue)
+            return [job.write(issue.pdf_path, outcome.pdf)]
+
+        return finish
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -259,7 +288,20 @@ def render_pdf(
     return outcome
 
 
+@dataclass
+class _Running:
+    """A render going on in a forked child."""
+
+    child: Any
+    receiver: Any
+    started: float
+
+
 def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) -> Outcome:
+    return _wait_child(_start_child(html, base_dir, ident), timeout)
+
+
+def _start_child(html: str, base_dir: Path, ident: bytes) -> _Running:
     import weasyprint  # noqa: F401  (imported once in the parent: every forked child inherits it)
 
     ctx = multiprocessing.get_context("fork")
@@ -268,8 +310,19 @@ def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) ->
     started = time.monotonic()
     child.start()
     sender.close()
+    return _Running(child, receiver, started)
+
+
+def _wait_child(running: _Running, timeout: float, cancel: bool = False) -> Outcome:
+    child, receiver, started = running.child, running.receiver, running.started
+    if cancel:
+        child.kill()
+        child.join(5)
+        receiver.close()
+        return Outcome(error="cancelled")
+    remaining = max(0.0, timeout - (time.monotonic() - started))
     try:
-        if not receiver.poll(timeout):
+        if not receiver.poll(remaining):
             raise RenderError(f"PDF render did not finish within {timeout:g} s; the render process was killed")
         try:
             outcome: Outcome = receiver.recv()

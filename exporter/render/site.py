@@ -51,7 +51,9 @@ class SiteRenderer:
         return [
             {"href": prefix + Path(paths[fmt]).name, "type": mtype, "label": label}
             for fmt, mtype, label in DOWNLOADS
-            if job.exists(paths[fmt])
+            # while an issue renders, its PDF may still be on its way: a build publishes the issue
+            # only once every enabled format of it succeeded
+            if job.exists(paths[fmt]) or (job.issue is not None and fmt in job.formats)
         ]
 
     # -- per issue ---------------------------------------------------------------------------
