@@ -37,9 +37,11 @@ from typing import Any
 from exporter import load
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
-from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
+from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Memo, Renderer, get
 
 MANIFEST_FORMAT = 1
+# Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
+SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
 KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
@@ -177,7 +179,7 @@ class Releases:
             else:
                 path.unlink(missing_ok=True)
         for folder in self.root.iterdir():
-            is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name not in ("sources", "cache")
+            is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name not in SPECIAL_FOLDERS
             if is_release and folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
         for snap in (self.root / "sources").glob("*/*"):
@@ -262,16 +264,13 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def _link(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def _files_below(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    top = str(root)
+    found = []
+    for dirpath, _, filenames in os.walk(top):
+        rel = os.path.relpath(dirpath, top)
+        found += [name if rel == "." else f"{rel}/{name}" for name in filenames]
+    return sorted(found)
 
 
 # -- the build --------------------------------------------------------------------------------------
@@ -351,7 +350,7 @@ def build(
 def _plan(
     root: Path, releases: Releases, current: dict[str, Any], env_key: str, now: datetime, result: BuildResult
 ) -> _Plan:
-    content = load.load_content(root, cache=releases.root / "cache")
+    content = load.load_content(root, cache=releases.root / "cache")  # see SPECIAL_FOLDERS
     pub_hash = hashlib.sha256((root / load.PUBLICATION_FILE).read_bytes()).hexdigest()
     issues: list[Issue] = []
     sources: dict[str, Path] = {}
@@ -417,9 +416,11 @@ def _render(
     current_dir = releases.release_dir(current["release"]) if current else None
     manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "issues": {}}
 
+    memo = Memo(releases.root / "render-cache")
+
     def job(issue: Issue | None) -> Job:
         return Job(plan.publication, tuple(plan.issues), issue, staging, plan.sources, formats,
-                   templates_dir, options)  # fmt: skip
+                   templates_dir, options, plan.keys, memo)  # fmt: skip
 
     def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
         """Drop what the issue's render left; keep its last good version when there is one."""
@@ -509,6 +510,7 @@ def _render(
         except RenderError as exc:
             raise PublishError(f"{renderer.name}: {exc}") from exc
         result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
+    memo.forget_unused()
     return manifest
 
 
@@ -523,10 +525,17 @@ def _last_good(releases: Releases, publication: Publication, previous: dict[str,
 
 
 def _reuse(current_dir: Path, staging: Path, files: list[str]) -> bool:
-    if not all((current_dir / f).is_file() for f in files):
+    """Hard-link an issue's files from the current release (string paths: this runs for every issue)."""
+    old, new = str(current_dir), str(staging)
+    if not all(os.path.isfile(f"{old}/{rel}") for rel in files):
         return False
+    for folder in sorted({os.path.dirname(rel) for rel in files}):
+        os.makedirs(f"{new}/{folder}", exist_ok=True)
     for rel in files:
-        _link(current_dir / rel, staging / rel)
+        try:
+            os.link(f"{old}/{rel}", f"{new}/{rel}")
+        except OSError:
+            shutil.copy2(f"{old}/{rel}", f"{new}/{rel}")
     return True
 
 
@@ -551,6 +560,13 @@ def _snapshot(releases: Releases, plan: _Plan, issue: Issue) -> str:
     return rel
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _finish(
     staging: Path,
     releases: Releases,
@@ -561,15 +577,17 @@ def _finish(
 ) -> str:
     """Hard-link unchanged files, fsync, move the release into place and switch the link."""
     current_dir = releases.release_dir(current["release"]) if current else None
+    known = current.get("files", {})
     files: dict[str, str] = {}
     for rel in _files_below(staging):
         path = staging / rel
+        old = current_dir / rel if current_dir else None
+        if old is not None and rel in known and _same_file(old, path):  # linked from the current release
+            files[rel] = known[rel]
+            continue
         sha = file_sha(path)
         files[rel] = sha
-        old = current_dir / rel if current_dir else None
-        if old is not None and old.is_file() and os.path.samefile(old, path):
-            continue
-        if old is not None and old.is_file() and current.get("files", {}).get(rel) == sha:
+        if old is not None and old.is_file() and known.get(rel) == sha:
             tmp = path.with_name(f".{path.name}.link")
             os.link(old, tmp)
             os.replace(tmp, path)

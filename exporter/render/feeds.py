@@ -654,6 +654,7 @@ class FeedsRenderer:
         docs[JSON_PATH] = json_document(job, meta(JSON_PATH), items)
 
         # RFC 5005 archives: one per issue. It depends only on that issue and the ones before it.
+        pub_state = pub.model_dump_json()
         for n, issue in enumerate(job.issues):
             path = archive_path(issue)
             arch_links = [{"href": pub.url(ATOM_PATH), "rel": "current", "type": ATOM_TYPE}]
@@ -671,7 +672,13 @@ class FeedsRenderer:
                 links=arch_links,
                 archive=True,
             )
-            docs[path] = atom_document(job, arch, issue_items(job, issue))
+            # the same issue (key) and the same older neighbour give the same document: keep it
+            older_id = job.issues[n + 1].id if n + 1 < len(job.issues) else "-"
+            docs[path] = job.memoized(
+                "feeds/archive",
+                [job.keys.get(issue.id, ""), older_id, pub_state],
+                lambda arch=arch, issue=issue: atom_document(job, arch, issue_items(job, issue)),  # type: ignore[misc]
+            )
 
         page_refs = []
         for _key, path, title, page_items, page_issues in self.page_feeds(job):
