@@ -1,0 +1,23 @@
+"""Every benchmark in one run (`make bench`): PDF vs bare WeasyPrint, whole issue vs PDF alone and peak
+memory, incremental builds of a 200-issue archive, and the server under load. Each prints its ratios."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = [
+    ["pdf.py", "--rounds", "3"],
+    ["edition.py", "--rounds", "3"],
+    ["archive.py", "--issues", "200", "--rounds", "3"],
+    ["load.py", "--clients", "200", "--seconds", "5"],
+]
+
+if __name__ == "__main__":
+    failed = 0
+    for script, *args in SCRIPTS:
+        print(f"\n== bench/{script} {' '.join(args)}", flush=True)
+        failed |= subprocess.run([sys.executable, str(HERE / script), *args], check=False).returncode
+    sys.exit(failed)
