@@ -124,8 +124,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--formats",
+        help="comma-separated formats, e.g. pdf,epub,site,feeds,opds (what adding an issue costs in production; "
+        "the full builds then take minutes). Default: site,feeds,opds",
+    )
     args = parser.parse_args()
     fmts, note = formats()
+    if args.formats:
+        fmts, note = tuple(args.formats.split(",")), f"formats: {args.formats.replace(',', ', ')}"
     print(note)
     n = args.issues
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:

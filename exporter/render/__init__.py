@@ -6,6 +6,11 @@ rendering (``job.issue`` set; write only below ``issues/<id>/``) and once for th
 scope it has nothing to do in, it returns ``[]``. :mod:`exporter.render.null` shows the whole contract.
 
 Adding a format is one module plus one line in ``REGISTRY``.
+
+Two optional methods: ``fingerprint() -> str`` adds what else the outputs depend on (font files) to
+the build key; ``start(job) -> finish`` lets a slow renderer work in the background (the PDF renders in
+a child process): the pipeline starts it first, runs the other renderers of the issue meanwhile, then
+calls ``finish()`` for the files, or ``finish(cancel=True)`` when another format of the issue failed.
 """
 
 from __future__ import annotations
