@@ -64,9 +64,8 @@ def validate(content: Path) -> None:
     help="Build only these formats (repeatable): pdf, epub, site, feeds, opds. Default: all.",
 )  # fmt: skip
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]), help="Embargo clock (testing).")
-@click.option("--strict", is_flag=True, help="Treat renderer warnings (e.g. WeasyPrint's) as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary and problems.")
-def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, strict: bool, quiet: bool) -> None:
+def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, quiet: bool) -> None:
     """Validate, render what changed and publish the output atomically."""
     from exporter.publish import build as run_build
     from exporter.render import DEFAULT_FORMATS
@@ -78,8 +77,7 @@ def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | No
             click.echo(f"\r\033[K{message}", err=True, nl=False)
 
     try:
-        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress,
-                           options={"strict": strict})  # fmt: skip
+        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress)
     except ExporterError as exc:
         if show:
             click.echo("\r\033[K", err=True, nl=False)

@@ -40,6 +40,7 @@ from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Memo, Renderer, get
 
 MANIFEST_FORMAT = 1
+RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never change an output's bytes
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
@@ -208,8 +209,9 @@ def environment_key(
 ) -> str:
     digest = hashlib.sha256()
     digest.update(f"{MANIFEST_FORMAT} {sys.version_info[:2]} {','.join(formats)}".encode())
-    # Build options change outputs (an embedded EPUB font, say).
-    digest.update(json.dumps(options, sort_keys=True, default=str).encode())
+    # Build options that change outputs (an embedded EPUB font, say); not those that only steer the run.
+    shaping = {k: v for k, v in options.items() if k not in RUN_OPTIONS}
+    digest.update(json.dumps(shaping, sort_keys=True, default=str).encode())
     for dist in TOOLS:
         try:
             digest.update(f"{dist}={metadata.version(dist)};".encode())
