@@ -27,6 +27,7 @@ import yaml
 from pydantic import ValidationError
 
 from exporter import markup
+from exporter.cache import Memo
 from exporter.errors import ContentError, Problem
 from exporter.model import (
     SLUG_RE,
@@ -362,8 +363,7 @@ class IssueCache:
     MAX_BYTES = 256 * 1024 * 1024
 
     def __init__(self, folder: Path, publication: bytes) -> None:
-        self.folder = folder
-        self.used: set[str] = set()
+        self.memo = Memo(folder)
         self.keys: dict[str, str] = {}  # issue folder name → the hash of all its files
         self.base = hashlib.sha256(publication + _loader_code_hash().encode())
 
@@ -394,25 +394,19 @@ class IssueCache:
         if key is None:
             return load_issue(issue_folder, publication)
         self.keys[issue_folder.name] = key
-        path = self.folder / f"{key}.pickle"
-        self.used.add(path.name)
+
+        def make() -> bytes:
+            return pickle.dumps(load_issue(issue_folder, publication), protocol=pickle.HIGHEST_PROTOCOL)
+
         try:
-            issue: Issue = pickle.loads(path.read_bytes())  # noqa: S301 - our own cache folder
-            return issue
-        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-            pass
-        issue = load_issue(issue_folder, publication)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(issue, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+            issue: Issue = pickle.loads(self.memo.get("issue", [key], make))  # noqa: S301 - our own cache
+        except (pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):  # a damaged entry
+            self.memo.forget("issue", [key])
+            issue = pickle.loads(self.memo.get("issue", [key], make))  # noqa: S301
         return issue
 
     def forget_unused(self) -> None:
-        if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                if path.name not in self.used:
-                    path.unlink(missing_ok=True)
+        self.memo.forget_unused()
 
 
 @functools.cache

@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
+from exporter.cache import Memo
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
-from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Memo, Renderer, get
+from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
 
 MANIFEST_FORMAT = 1
 RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never change an output's bytes

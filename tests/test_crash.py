@@ -146,6 +146,6 @@ def test_a_killed_build_leaves_a_complete_release_and_the_next_run_repairs(
     releases = tmp_path / ".out.releases"
     assert not list(releases.glob(".staging-*")), "a killed build's staging folder was not cleared"
     # The validated-issue cache survives the clean-up of old releases (it once did not).
-    assert len(list((releases / "cache").glob("*.pickle"))) == ISSUES
+    assert len(list((releases / "cache").glob("*.bin"))) == ISSUES
     again = build(editions["b"], out, FORMATS)
     assert not again.changed and not again.rendered

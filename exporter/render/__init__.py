@@ -15,15 +15,14 @@ calls ``finish()`` for the files, or ``finish(cancel=True)`` when another format
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from exporter.cache import Memo
 from exporter.model import Issue, Publication
 
 if TYPE_CHECKING:
@@ -97,41 +96,6 @@ class Job:
     def exists(self, rel: str) -> bool:
         """Whether this release already has ``rel`` (e.g. the PDF, for links to it)."""
         return (self.out / rel).is_file()
-
-
-class Memo:
-    """Bytes kept between builds, keyed by the inputs they were made from.
-
-    An edition-wide document that depends on one issue (an RFC 5005 archive feed, say) need not be
-    made again when that issue did not change: key it by ``job.keys[issue.id]`` (which covers the
-    issue's files, the templates, the renderer's code and the tool versions) and whatever else it
-    depends on. Entries not used by a build are removed at its end.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.used: set[str] = set()
-
-    def get(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> bytes:
-        key = hashlib.sha256("\0".join([name, *parts]).encode()).hexdigest()
-        path = self.folder / f"{key}.bin"
-        self.used.add(path.name)
-        try:
-            return path.read_bytes()
-        except OSError:
-            pass
-        data = make()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        return data
-
-    def forget_unused(self) -> None:
-        if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                if path.name not in self.used:
-                    path.unlink(missing_ok=True)
 
 
 @runtime_checkable

@@ -1,0 +1,46 @@
+"""Bytes kept between builds, keyed by the inputs they were made from (validated issues, documents).
+
+A key is a hash of everything the bytes depend on, so a hit is exactly what making them again would
+give. Entries a build did not use are removed at its end. Writes are atomic (temp file, rename), so a
+killed build leaves no half entry; an unreadable entry is simply made again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+class Memo:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def path(self, name: str, parts: Sequence[str]) -> Path:
+        return self.folder / (hashlib.sha256("\0".join([name, *parts]).encode()).hexdigest() + ".bin")
+
+    def get(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> bytes:
+        """The bytes stored for (name, parts), or ``make()``'s, stored for next time."""
+        path = self.path(name, parts)
+        self.used.add(path.name)
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        data = make()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        return data
+
+    def forget(self, name: str, parts: Sequence[str]) -> None:
+        self.path(name, parts).unlink(missing_ok=True)
+
+    def forget_unused(self) -> None:
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name not in self.used:
+                    path.unlink(missing_ok=True)
