@@ -74,8 +74,19 @@ class SiteRenderer:
             return page_href(h.page)
 
         base = self._context(job, "../../", pub.url(issue.dir), issue_jsonld(pub, issue))
+        page_feeds: dict[int, str] = {}
+        if "feeds" in job.formats:  # each page (版) has its own feed: link it for subscribers
+            from exporter.render.feeds import page_feed_path, page_key
+
+            page_feeds = {p.number: page_feed_path(page_key(p)) for p in issue.pages}
+            base["alternates"] += [
+                {"type": "application/atom+xml", "href": pub.url(page_feeds[p.number]),
+                 "title": f"{pub.title} {p.label}"}
+                for p in issue.pages
+            ]  # fmt: skip
         html = env.get_template("site/issue.html").render(
             **base,
+            page_feeds={n: "../../" + path for n, path in page_feeds.items()},
             issue=issue,
             downloads=self._downloads(job, issue, ""),
             cover="cover.png" if job.exists(f"{issue.dir}cover.png") else "",
