@@ -27,7 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -164,8 +164,8 @@ class Releases:
         os.replace(tmp, self.out)
         fsync_dir(self.out.parent)
 
-    def collect_garbage(self) -> None:
-        """Keep the newest releases (and the snapshots they use); remove the rest."""
+    def kept_releases(self) -> set[str]:
+        """The current release and the newest others, KEEP_RELEASES in all."""
         manifests = sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         current = self.current_id()
         keep = {current} if current else set()
@@ -173,17 +173,30 @@ class Releases:
             if len(keep) >= KEEP_RELEASES:
                 break
             keep.add(path.stem)
-        used_sources: set[str] = set()
-        for path in manifests:
-            if path.stem in keep:
-                for entry in self.manifest(path.stem).get("issues", {}).values():
-                    used_sources.add(entry.get("source", ""))
-            else:
+        return keep
+
+    def collect_releases(self) -> None:
+        """Remove the releases (folders and manifests) older than the ones kept.
+
+        Safe during a build (it runs while the last PDFs render): staging folders start with a dot
+        and the current release is kept.
+        """
+        keep = self.kept_releases()
+        for path in self.root.glob("*.json"):
+            if path.stem not in keep:
                 path.unlink(missing_ok=True)
         for folder in self.root.iterdir():
             is_release = folder.is_dir() and not folder.name.startswith(".") and folder.name not in SPECIAL_FOLDERS
             if is_release and folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def collect_garbage(self) -> None:
+        """Keep the newest releases and the source snapshots they use; remove the rest."""
+        self.collect_releases()
+        used_sources: set[str] = set()
+        for release in self.kept_releases():
+            for entry in self.manifest(release).get("issues", {}).values():
+                used_sources.add(entry.get("source", ""))
         for snap in (self.root / "sources").glob("*/*"):
             if f"sources/{snap.parent.name}/{snap.name}" not in used_sources:
                 shutil.rmtree(snap.parent, ignore_errors=True)
@@ -267,11 +280,28 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def _files_below(root: Path) -> list[str]:
+def _folders_of(rels: Iterable[str]) -> list[str]:
+    """Every folder holding one of ``rels`` and their ancestors up to the root (""), deepest first."""
+    folders: set[str] = set()
+    for rel in rels:
+        folder = os.path.dirname(rel)
+        while folder not in folders:
+            folders.add(folder)
+            if not folder:
+                break
+            folder = os.path.dirname(folder)
+    return sorted(folders, key=lambda f: f.count("/") + bool(f), reverse=True)
+
+
+def _files_below(root: Path, skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Files below ``root`` (relative paths), not looking into the folders in ``skip``."""
     top = str(root)
     found = []
-    for dirpath, _, filenames in os.walk(top):
+    for dirpath, dirnames, filenames in os.walk(top):
         rel = os.path.relpath(dirpath, top)
+        if rel != "." and rel in skip:
+            dirnames.clear()
+            continue
         found += [name if rel == "." else f"{rel}/{name}" for name in filenames]
     return sorted(found)
 
@@ -333,13 +363,13 @@ def build(
 
         staging = releases.new_staging()
         try:
-            manifest = _render(plan, renderers, formats, staging, releases, current, templates_dir,
-                               options or {}, say, result)  # fmt: skip
+            manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
+                                        options or {}, say, result)  # fmt: skip
             # A render failure is retried by the next build: do not record the edition as done.
             render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
             manifest["edition_key"] = None if render_failed else edition_key
             manifest["env_key"] = env_key
-            release = _finish(staging, releases, current, manifest, plan, result)
+            release = _finish(staging, releases, current, manifest, carried, result)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -415,9 +445,11 @@ def _render(
     options: dict[str, object],
     say: Progress,
     result: BuildResult,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Render into staging. Returns the manifest so far and the files carried over unchanged."""
     current_dir = releases.release_dir(current["release"]) if current else None
     manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "issues": {}}
+    carried: dict[str, str] = {}  # files of reused issues, linked from the current release → sha256
 
     memo = Memo(releases.root / "render-cache")
 
@@ -461,6 +493,18 @@ def _render(
                                         "source": source}  # fmt: skip
         result.rendered.append(issue.id)
 
+    def prefinish() -> None:
+        """Work that does not wait for the PDFs: account for the files carried over unchanged from the
+        current release (their hashes are in its manifest) and sync their folders; drop old releases."""
+        known = current.get("files", {})
+        for issue_id in result.reused:
+            for rel in manifest["issues"][issue_id]["files"]:
+                if rel in known:
+                    carried[rel] = known[rel]
+        for folder in _folders_of(carried):
+            fsync_dir(staging / folder)
+        releases.collect_releases()
+
     # Renderers with a start() (the PDF) work in a child process: start them first, render the other
     # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
     workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
@@ -496,6 +540,7 @@ def _render(
             pending.append((issue, previous, waits))
             while len(pending) >= workers:
                 complete(*pending.pop(0))
+        prefinish()  # while the last PDFs render
         while pending:
             complete(*pending.pop(0))
     finally:  # an abandoned build (SIGTERM) must not leave render processes behind
@@ -514,7 +559,7 @@ def _render(
             raise PublishError(f"{renderer.name}: {exc}") from exc
         result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
     memo.forget_unused()
-    return manifest
+    return manifest, carried
 
 
 def _last_good(releases: Releases, publication: Publication, previous: dict[str, Any] | None) -> Issue | None:
@@ -575,14 +620,19 @@ def _finish(
     releases: Releases,
     current: dict[str, Any],
     manifest: dict[str, Any],
-    plan: _Plan,
+    carried: dict[str, str],
     result: BuildResult,
 ) -> str:
-    """Hard-link unchanged files, fsync, move the release into place and switch the link."""
+    """Hard-link unchanged files, fsync, move the release into place and switch the link.
+
+    ``carried`` files (the reused issues', already linked and synced) are taken as they are; the rest
+    is hashed, linked to the current release's copy when the bytes are the same, or synced.
+    """
     current_dir = releases.release_dir(current["release"]) if current else None
     known = current.get("files", {})
-    files: dict[str, str] = {}
-    for rel in _files_below(staging):
+    files: dict[str, str] = dict(carried)
+    skip = {os.path.dirname(rel) for rel in carried}  # folders holding carried files only
+    for rel in _files_below(staging, skip):
         path = staging / rel
         old = current_dir / rel if current_dir else None
         if old is not None and rel in known and _same_file(old, path):  # linked from the current release
@@ -598,8 +648,8 @@ def _finish(
         result.written += 1
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    for folder in sorted({(staging / rel).parent for rel in files}, key=lambda p: len(p.parts), reverse=True):
-        fsync_dir(folder)
+    for folder in _folders_of([rel for rel in files if rel not in carried]):
+        fsync_dir(staging / folder)
     result.files = len(files)
     release = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
     manifest["release"] = release

@@ -16,6 +16,7 @@ calls ``finish()`` for the files, or ``finish(cancel=True)`` when another format
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -95,7 +96,7 @@ class Job:
 
     def exists(self, rel: str) -> bool:
         """Whether this release already has ``rel`` (e.g. the PDF, for links to it)."""
-        return (self.out / rel).is_file()
+        return os.path.isfile(os.path.join(self.out, rel))  # not pathlib: feeds ask this per issue
 
 
 @runtime_checkable
