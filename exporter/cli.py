@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from exporter.errors import ContentError, ExporterError
+from exporter.errors import ContentError, ExporterError, RenderError
 
 CONTENT = click.option(
     "--content", "content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
@@ -92,7 +92,8 @@ def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | No
             click.echo(f"  {problem}", err=True)
     click.echo(result.summary())
     if result.problems:
-        sys.exit(ContentError.exit_code)
+        codes = {p.code for problems in result.problems.values() for p in problems}
+        sys.exit(RenderError.exit_code if codes == {"E401"} else ContentError.exit_code)
 
 
 @main.command()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from exporter.cli import main
@@ -81,3 +82,26 @@ def test_help_and_validate_do_not_import_the_heavy_engines() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+class FailingRenderer:
+    name = "failing"
+
+    def render(self, job: object) -> list[Path]:
+        from exporter.errors import RenderError
+
+        if getattr(job, "issue", None) is not None:
+            raise RenderError("the font is missing")
+        return []
+
+
+def test_a_renderer_failure_exits_4_and_names_the_issue(
+    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter import render
+
+    monkeypatch.setitem(render.REGISTRY, "failing", f"{__name__}:FailingRenderer")
+    args = ["build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "failing"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 4, result.output
+    assert "2026-03-30/: failing: the font is missing [E401]" in result.output
