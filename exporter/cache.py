@@ -42,5 +42,5 @@ class Memo:
     def forget_unused(self) -> None:
         if self.folder.is_dir():
             for path in self.folder.iterdir():
-                if path.name not in self.used:
+                if path.name not in self.used and not path.name.startswith("."):  # dot files: the owner's
                     path.unlink(missing_ok=True)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import pickle
 import re
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ from exporter.model import (
 PUBLICATION_FILE = "publication.yaml"
 ISSUE_FILE = "issue.yaml"
 MAX_TEXT_BYTES = 2 * 1024 * 1024
+RACY_NS = 3_000_000_000  # files touched this recently are always read (coarse file system clocks)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)(.*)\Z", re.S)
 
 # Stable codes, so an editor can look a message up in the README.
@@ -364,30 +367,58 @@ class IssueCache:
 
     def __init__(self, folder: Path, publication: bytes) -> None:
         self.memo = Memo(folder)
+        self.index_path = folder / ".stat-index.json"  # folder name → [stat signature, key]
+        try:
+            self.index: dict[str, list[str]] = json.loads(self.index_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            self.index = {}
+        self.saved_index = dict(self.index)
         self.keys: dict[str, str] = {}  # issue folder name → the hash of all its files
         self.base = hashlib.sha256(publication + _loader_code_hash().encode())
 
     def key(self, issue_folder: Path) -> str | None:
-        digest = self.base.copy()
-        digest.update(issue_folder.name.encode())
-        total = 0
+        """The hash of the folder's files, or None when it holds something that is never cached.
+
+        Like git's index, a stat signature of the folder (sizes, times, inodes; no reads) finds the
+        hash of the last build when nothing was touched. Files changed in the last seconds are always
+        read, so an edit within the file system's time granularity is not missed.
+        """
+        entries = []
+        signature = self.base.copy()
+        signature.update(issue_folder.name.encode())
+        now, recent, total = time.time_ns(), False, 0
         for dirpath, dirnames, filenames in os.walk(issue_folder, followlinks=False):
             dirnames.sort()
             for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
                 path = os.path.join(dirpath, name)
                 rel = os.path.relpath(path, issue_folder)
                 info = os.lstat(path)
-                if stat.S_ISLNK(info.st_mode):
-                    digest.update(f"L {rel} {os.readlink(path)}\0".encode())
-                elif stat.S_ISREG(info.st_mode):
+                if stat.S_ISREG(info.st_mode):
                     total += info.st_size
                     if total > self.MAX_BYTES:
                         return None
-                    with open(path, "rb") as handle:
-                        digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
-                else:
+                elif not stat.S_ISLNK(info.st_mode):
                     return None
-        return digest.hexdigest()
+                entries.append((rel, path, info))
+                stamp = f"{info.st_mode} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino}"
+                signature.update(f"{rel} {stamp}\0".encode())
+                recent |= now - max(info.st_mtime_ns, info.st_ctime_ns) < RACY_NS
+        sig = signature.hexdigest()
+        known = self.index.get(issue_folder.name)
+        if known and known[0] == sig and not recent:
+            return known[1]
+        digest = self.base.copy()
+        digest.update(issue_folder.name.encode())
+        for rel, path, info in entries:
+            if stat.S_ISLNK(info.st_mode):
+                digest.update(f"L {rel} {os.readlink(path)}\0".encode())
+            else:
+                with open(path, "rb") as handle:
+                    digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+        key = digest.hexdigest()
+        if not recent:
+            self.index[issue_folder.name] = [sig, key]
+        return key
 
     def load(self, issue_folder: Path, publication: Publication) -> Issue:
         key = self.key(issue_folder)
@@ -407,6 +438,12 @@ class IssueCache:
 
     def forget_unused(self) -> None:
         self.memo.forget_unused()
+        self.index = {name: entry for name, entry in self.index.items() if name in self.keys}
+        if self.index != self.saved_index:
+            self.memo.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.index_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.index, sort_keys=True), "utf-8")
+            os.replace(tmp, self.index_path)
 
 
 @functools.cache

@@ -148,3 +148,38 @@ def test_unknown_format_is_refused(tmp_path: Path, content: Path) -> None:
     with pytest.raises(PublishError, match="unknown format 'mobi'"):
         build(content, tmp_path / "out", ("mobi",))
     assert not (tmp_path / "out").exists()
+
+
+def test_unchanged_folders_are_not_read_again_but_any_edit_is_seen(
+    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stat index in front of the folder hashes: no reads when nothing was touched; an edit that
+    keeps the size and the modification time is still seen (its change time moved)."""
+    import hashlib
+    import os
+
+    from exporter import load
+
+    monkeypatch.setattr(load, "RACY_NS", 0)  # trust stat signatures at once (normally: after 3 s)
+    build(content, tmp_path / "out", FAST)
+    reads: list[object] = []
+    real = hashlib.file_digest
+
+    def counting(handle: object, digest: str) -> object:
+        reads.append(handle)
+        return real(handle, digest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    assert not build(content, tmp_path / "out", FAST).changed
+    assert reads == [], "unchanged folders were read"
+
+    article = content / SEED_ID / "ai-plus-industry-forum.md"
+    before = article.stat()
+    article.write_text(article.read_text("utf-8").replace("论坛现场还启动了", "论坛现场也启动了"), "utf-8")
+    os.utime(article, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    assert article.stat().st_size == before.st_size and article.stat().st_mtime_ns == before.st_mtime_ns
+    result = build(content, tmp_path / "out", FAST)
+    assert result.rendered == [SEED_ID]
+    assert "论坛现场也启动了" in (tmp_path / "out" / "issues" / SEED_ID / "ai-plus-industry-forum.html").read_text(
+        "utf-8"
+    )
