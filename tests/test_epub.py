@@ -219,9 +219,7 @@ def with_raw_body(issue: Issue, slug: str, body: str) -> Issue:
         )
         for p in issue.pages
     ]
-    copy = issue.model_copy(update={"pages": pages})
-    copy.__dict__.pop("articles", None)  # model_copy keeps the cached_property of the original
-    return copy
+    return issue.model_copy(update={"pages": pages})
 
 
 def render_direct(pub: Publication, issue: Issue, source: Path, out: Path, **options: object) -> Path:
