@@ -2,7 +2,8 @@
 
 A key is a hash of everything the bytes depend on, so a hit is exactly what making them again would
 give. Entries a build did not use are removed at its end. Writes are atomic (temp file, rename), so a
-killed build leaves no half entry; an unreadable entry is simply made again.
+killed build leaves no half entry; an unreadable entry is simply made again. An entry file is never
+changed in place (only replaced or removed), so a release may hard-link it instead of copying its bytes.
 """
 
 from __future__ import annotations
@@ -30,11 +31,22 @@ class Memo:
         except OSError:
             pass
         data = make()
+        self._store(path, data)
+        return data
+
+    def entry(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> Path:
+        """The file holding the bytes for (name, parts), stored from ``make()`` first when missing."""
+        path = self.path(name, parts)
+        self.used.add(path.name)
+        if not os.path.isfile(path):
+            self._store(path, make())
+        return path
+
+    def _store(self, path: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
-        return data
 
     def forget(self, name: str, parts: Sequence[str]) -> None:
         self.path(name, parts).unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -79,20 +80,34 @@ class Job:
 
         return environment(self.templates_dir)
 
-    def write(self, rel: str, data: bytes | str) -> Path:
-        """Write a file of this release at ``rel`` (a path relative to the output root)."""
+    def write(self, rel: str, data: bytes | str | Path) -> Path:
+        """Write a file of this release at ``rel`` (a path relative to the output root).
+
+        ``data`` is the bytes or text, or a file from :meth:`memoized`, which is hard-linked (an
+        unchanged document costs no write, and the release finds it is the same file as before).
+        """
         target = (self.out / rel).resolve()
         if self.out.resolve() not in target.parents:
             raise ValueError(f"{rel} is outside the output folder")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        target.unlink(missing_ok=True)  # never write through a link into a memo entry
+        if isinstance(data, Path):
+            try:
+                os.link(data, target)
+            except OSError:
+                shutil.copyfile(data, target)
+        else:
+            target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         return target
 
-    def memoized(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> bytes:
-        """``make()``, or the bytes it gave in an earlier build for the same ``parts`` (see Memo)."""
+    def memoized(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> bytes | Path:
+        """``make()``, or what it gave in an earlier build for the same ``parts`` (see Memo).
+
+        With a memo this is the file holding the bytes (give it to :meth:`write`), else the bytes.
+        """
         if self.memo is None or not all(parts):
             return make()
-        return self.memo.get(name, parts, make)
+        return self.memo.entry(name, parts, make)
 
     def exists(self, rel: str) -> bool:
         """Whether this release already has ``rel`` (e.g. the PDF, for links to it)."""
