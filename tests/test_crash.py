@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import random
@@ -21,13 +20,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from exporter.publish import build
-from tests.conftest import ROOT, tree_bytes
+from tests.conftest import archive_generator, tree_bytes
 
 FORMATS = ("site", "null")
 ISSUES = 20
@@ -36,18 +34,9 @@ KILLS = 3  # kills per seed while replacing edition A by edition B
 EXPORTER = Path(sys.executable).parent / "exporter"
 
 
-def _archive_module() -> ModuleType:
-    """bench/archive.py generates the archives (one generator for the benchmark and this test)."""
-    spec = importlib.util.spec_from_file_location("bench_archive", ROOT / "bench" / "archive.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    archive = _archive_module()
+    archive = archive_generator()
     base = tmp_path_factory.mktemp("crash")
     a = archive.generate(base / "a", ISSUES)
     b = archive.generate(base / "b", ISSUES, variant="（修订）")  # every issue differs from A

@@ -67,6 +67,7 @@ STATIC = (STYLESHEET, ICON, LOGO)  # copied from templates/<same path>
 
 GENERATOR = "exporter"
 TTL_MINUTES = 1440  # a weekly paper; corrections appear within a day
+PAGE_ISSUES = 20  # issues per stable page of the documents that list every issue (editions, OPDS)
 
 # (path attribute of Issue, media type, label): the whole-issue files, attached when they exist.
 DOWNLOADS = (
@@ -283,6 +284,35 @@ def issue_items(job: Job, issue: Issue, pages: Iterable[Page] | None = None) -> 
     return [article_item(job, issue, page, a) for page in chosen for a in page.articles]
 
 
+# -- stable pages of a long list of issues ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuePage:
+    number: int  # 1 holds the PAGE_ISSUES oldest issues, 2 the next ones…
+    issues: tuple[Issue, ...]  # newest first
+
+
+def stable_pages(issues: Sequence[Issue], size: int = PAGE_ISSUES) -> tuple[list[Issue], list[IssuePage]]:
+    """Split newest-first ``issues`` into the current document's issues and older, stable pages.
+
+    Pages are counted from the oldest issue, ``size`` issues each. The current document holds the
+    newest full page and the issues after it (``size`` to ``2 * size - 1`` issues, or all when there
+    are fewer), so adding an issue changes the current document only, and an older page changes only
+    when one of its issues does. Returns (current issues, older pages newest first).
+    """
+    stable = max(len(issues) // size - 1, 0)
+    cut = len(issues) - stable * size
+    pages = [IssuePage(number, tuple(issues[cut + (stable - number) * size :][:size]))
+             for number in range(stable, 0, -1)]  # fmt: skip
+    return list(issues[:cut]), pages
+
+
+def page_parts(job: Job, page: IssuePage, *extra: str) -> list[str]:
+    """What a page's document is made from, for :meth:`Job.memoized`: its issues' keys and ``extra``."""
+    return [*(job.keys.get(issue.id, "") for issue in page.issues), job.publication.model_dump_json(), *extra]
+
+
 # -- feed metadata -------------------------------------------------------------------------------
 
 
@@ -367,6 +397,12 @@ def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
     freq.text = "1"
     after.addnext(period)
     period.addnext(freq)
+    # feedgen writes only the self link into RSS: the RFC 5005 links follow it as atom:link elements.
+    anchor = channel.find(f"{{{ATOM}}}link[@rel='self']")
+    for extra in reversed(meta.links):
+        anchor.addnext(etree.Element(f"{{{ATOM}}}link", **extra))
+    if meta.archive:
+        anchor.addnext(etree.Element(f"{{{FH}}}archive"))
     for element, item in zip(channel.iterfind("item"), items, strict=True):
         if item.image:  # Media RSS: the thumbnail readers show in their lists
             media = etree.SubElement(element, f"{{{MEDIA}}}content", url=item.image, medium="image")
@@ -375,7 +411,8 @@ def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
             if all(item.image_size):
                 media.set("width", str(item.image_size[0]))
                 media.set("height", str(item.image_size[1]))
-    etree.cleanup_namespaces(root, top_nsmap={"atom": ATOM, "content": CONTENT, "dc": DC, "sy": SY, "media": MEDIA})
+    top = {"atom": ATOM, "content": CONTENT, "dc": DC, "sy": SY, "media": MEDIA} | ({"fh": FH} if meta.archive else {})
+    etree.cleanup_namespaces(root, top_nsmap=top)
     return xml_bytes(root, relative_to(meta.path, STYLESHEET))
 
 
@@ -447,25 +484,35 @@ def json_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
 # -- the editions feed (Atom, lxml) --------------------------------------------------------------
 
 
-def editions_document(job: Job, path: str = EDITIONS_PATH) -> bytes:
+def editions_document(
+    job: Job,
+    issues: Sequence[Issue],
+    path: str = EDITIONS_PATH,
+    links: Sequence[dict[str, str]] = (),
+    archive: bool = False,
+) -> bytes:
     """One entry per issue: 导读 as summary, the PDF and EPUB as enclosures (only files that exist)."""
     pub = job.publication
     root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
     root.set(XML_LANG, pub.language)
-    sub(root, "id", pub.url(path))
+    sub(root, "id", pub.url(EDITIONS_PATH))  # pages are parts of the same logical feed (RFC 5005)
     sub(root, "title", f"{pub.title} 整期（PDF / EPUB）", type="text")
     sub(root, "subtitle", f"{pub.title}每期的 PDF 版与 EPUB 电子书", type="text")
-    sub(root, "updated", feed_updated(pub, job.issues).isoformat())
+    sub(root, "updated", feed_updated(pub, issues).isoformat())
+    if archive:
+        etree.SubElement(root, f"{{{FH}}}archive", nsmap={"fh": FH})
     author = sub(root, "author")
     sub(author, "name", pub.publisher_name)
     sub(root, "link", rel="self", type=ATOM_TYPE, href=pub.url(path))
+    for link in links:
+        sub(root, "link", **link)
     sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
     sub(root, "generator", GENERATOR)
     sub(root, "icon", pub.url(ICON))
     sub(root, "logo", pub.url(LOGO))
     if pub.copyright:
         sub(root, "rights", pub.copyright, type="text")
-    for issue in job.issues:
+    for issue in issues:
         entry = sub(root, "entry")
         sub(entry, "id", issue.tag_uri(pub))
         sub(entry, "title", f"{pub.title} {issue.title_text}", type="text")
@@ -500,32 +547,44 @@ def edition_item(job: Job, issue: Issue, enclosure: Download | None = None) -> I
     )
 
 
-def editions_rss_document(job: Job, path: str, media_type: str, title: str) -> bytes:
+def editions_rss_document(
+    job: Job,
+    issues: Sequence[Issue],
+    path: str,
+    media_type: str,
+    title: str,
+    links: Sequence[dict[str, str]] = (),
+    archive: bool = False,
+) -> bytes:
     """RSS 2.0 with one enclosure per item: the issues whose file of ``media_type`` exists."""
     pub = job.publication
-    items, issues = [], []
-    for issue in job.issues:
+    items, listed = [], []
+    for issue in issues:
         for d in downloads(job, issue):
             if d.media_type == media_type:
                 items.append(edition_item(job, issue, d))
-                issues.append(issue)
+                listed.append(issue)
     meta = FeedMeta(
         path=path,
         id=pub.url(path),
         title=title,
         subtitle=f"{title}：每期一条，文件作为附件",
         home=pub.base_url,
-        updated=feed_updated(pub, issues),
-        published=local(pub, issues[0].published) if issues else None,
+        updated=feed_updated(pub, listed),
+        published=local(pub, listed[0].published) if listed else None,
+        links=list(links),
+        archive=archive,
     )
     return rss_document(job, meta, items)
 
 
-def editions_json_document(job: Job, path: str = EDITIONS_JSON_PATH) -> bytes:
-    """The editions feed as JSON Feed 1.1: the PDF and EPUB as attachments."""
+def editions_json_document(
+    job: Job, issues: Sequence[Issue], path: str = EDITIONS_JSON_PATH, next_path: str | None = None
+) -> bytes:
+    """The editions feed as JSON Feed 1.1: the PDF and EPUB as attachments; ``next_path``: older issues."""
     pub = job.publication
     items = []
-    for issue in job.issues:
+    for issue in issues:
         item: dict[str, Any] = {
             "id": issue.tag_uri(pub),
             "url": pub.url(issue.dir),
@@ -557,6 +616,8 @@ def editions_json_document(job: Job, path: str = EDITIONS_JSON_PATH) -> bytes:
         "language": pub.language,
         "items": items,
     }
+    if next_path:
+        data["next_url"] = pub.url(next_path)
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -631,10 +692,10 @@ class FeedsRenderer:
             raise RenderError(f"feeds: cannot write the feeds: {exc}") from exc
         return [job.write(rel, data) for rel, data in documents.items()]
 
-    def documents(self, job: Job) -> dict[str, bytes]:
+    def documents(self, job: Job) -> dict[str, bytes | Path]:
         """Every feed document, path → bytes, made in memory."""
         pub = job.publication
-        docs: dict[str, bytes] = {}
+        docs: dict[str, bytes | Path] = {}
         recent = job.issues[: pub.feed_issues]
         items = [item for issue in recent for item in issue_items(job, issue)]
         older = job.issues[pub.feed_issues :]
@@ -688,13 +749,11 @@ class FeedsRenderer:
             docs[path] = atom_document(job, page_meta, page_items)
             page_refs.append(FeedRef(path, title, ATOM_TYPE))
 
-        docs[EDITIONS_PATH] = editions_document(job)
-        docs[EDITIONS_JSON_PATH] = editions_json_document(job)
+        docs.update(self.editions(job))
         rss_editions = []
         for mtype, path in EDITIONS_RSS.items():
             label = next(label for _, t, label in DOWNLOADS if t == mtype)
             title = f"{pub.title} 整期（{label}）"
-            docs[path] = editions_rss_document(job, path, mtype, title)
             rss_editions.append(FeedRef(path, title, RSS_TYPE, f"{pub.title}每期的{label}，作为附件（enclosure）"))
         groups = [
             ("全部文章", [FeedRef(RSS_PATH, f"{pub.title}（RSS）", RSS_TYPE, subtitle),
@@ -708,6 +767,47 @@ class FeedsRenderer:
         docs[OPML_PATH] = opml_document(job, groups)
         for rel in STATIC:
             docs[rel] = (job.templates_dir / rel).read_bytes()
+        return docs
+
+    def editions(self, job: Job) -> dict[str, bytes | Path]:
+        """The editions feeds (Atom, JSON Feed, RSS per file type), paged: see :func:`stable_pages`.
+
+        The current documents list the newest issues. Older issues are in stable pages kept between
+        builds: RFC 5005 archive documents for Atom and RSS (``prev-archive`` from the current
+        document, then from page to page), ``next_url`` for JSON Feed.
+        """
+        pub = job.publication
+        rss_types = {path: mtype for mtype, path in EDITIONS_RSS.items()}
+
+        def document(current: str, issues: Sequence[Issue], path: str, older: str | None, archive: bool) -> bytes:
+            """A document of the editions feed ``current`` (its path); ``older``: the next older page."""
+            if current == EDITIONS_JSON_PATH:
+                return editions_json_document(job, issues, path, older)
+            self_type = RSS_TYPE if current in rss_types else ATOM_TYPE
+            links = [link("current", pub.url(current), self_type)] if archive else []
+            if older:
+                links.append(link("prev-archive", pub.url(older), self_type))
+            if current == EDITIONS_PATH:
+                return editions_document(job, issues, path, links, archive)
+            mtype = rss_types[current]
+            label = next(label for _, t, label in DOWNLOADS if t == mtype)
+            return editions_rss_document(job, issues, path, mtype, f"{pub.title} 整期（{label}）", links, archive)
+
+        current_issues, pages = stable_pages(job.issues)
+        docs: dict[str, bytes | Path] = {}
+        for current in (EDITIONS_PATH, EDITIONS_JSON_PATH, *rss_types):
+            newest = editions_page_path(current, pages[0].number) if pages else None
+            docs[current] = document(current, current_issues, current, newest, False)
+            for page in pages:
+                path = editions_page_path(current, page.number)
+                older = editions_page_path(current, page.number - 1) if page.number > 1 else None
+                docs[path] = job.memoized(
+                    "feeds/editions",
+                    page_parts(job, page, path, older or "-"),
+                    lambda page=page, path=path, older=older, current=current: document(  # type: ignore[misc]
+                        current, page.issues, path, older, True
+                    ),
+                )
         return docs
 
     def page_feeds(self, job: Job) -> list[tuple[str, str, str, list[Item], list[Issue]]]:
@@ -736,3 +836,13 @@ class FeedsRenderer:
 
 def archive_path(issue: Issue) -> str:
     return f"feeds/archive/{issue.id}.xml"
+
+
+def editions_page_path(current: str, number: int) -> str:
+    """An older page of the editions feed at ``current``: feeds/editions.xml → feeds/archive/editions/0001.xml."""
+    name, suffix = posixpath.splitext(posixpath.basename(current))
+    return f"feeds/archive/{name}/{number:04d}{suffix}"
+
+
+def link(rel: str, href: str, media_type: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media_type}

@@ -6,6 +6,8 @@ Written in the edition pass (``job.issue is None``)::
     opds/issues.xml    acquisition feed, newest issue first: EPUB and PDF acquisition links with their
                        media type and length, cover/thumbnail when ``issues/<id>/cover.*`` exists,
                        the issue's metadata (dcterms issued, language, publisher, identifier)
+    opds/issues/NNNN.xml  its older pages (``next``), 20 issues each, counted from the oldest issue so
+                       that they stay the same as issues are added
 
 Newest first matters: KOReader and other e-readers sync a catalog by reading it from the top until
 they see an entry they already have. Only issues whose PDF or EPUB exists in the release are listed
@@ -16,6 +18,7 @@ documents are built with lxml.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,9 @@ from exporter.render.feeds import (
     feed_updated,
     highlights_html,
     highlights_text,
+    page_parts,
     rfc3339,
+    stable_pages,
     sub,
     xml_bytes,
 )
@@ -112,16 +117,50 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
     sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
 
 
-def issues_document(job: Job) -> bytes:
+def issues_document(
+    job: Job, issues: Sequence[Issue], path: str = ISSUES_PATH, links: Sequence[tuple[str, str]] = ()
+) -> bytes:
+    """An acquisition feed of ``issues`` (newest first) with paging ``links``: (rel, path)."""
     pub = job.publication
-    listed = [issue for issue in job.issues if downloads(job, issue)]  # job.issues is newest first
+    listed = [issue for issue in issues if downloads(job, issue)]
     updated = feed_updated(pub, listed).isoformat()
-    root = _feed(pub, ISSUES_PATH, f"{pub.title} 各期（最新在前）", updated, ACQUISITION_TYPE)
+    root = _feed(pub, path, f"{pub.title} 各期（最新在前）", updated, ACQUISITION_TYPE)
     sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(CATALOG_PATH))
+    for rel, target in links:
+        sub(root, "link", rel=rel, type=ACQUISITION_TYPE, href=pub.url(target))
     sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
     for issue in listed:
         _issue_entry(job, root, issue)
     return xml_bytes(root)
+
+
+def issues_page_path(number: int) -> str:
+    return f"opds/issues/{number:04d}.xml"
+
+
+def issues_documents(job: Job) -> dict[str, bytes | Path]:
+    """The acquisition feed, paged (RFC 5005 paged feed: first, next, previous).
+
+    ``opds/issues.xml`` holds the newest issues; older ones are on stable pages, ``next`` from page
+    to page, kept between builds (see :func:`~exporter.render.feeds.stable_pages`).
+    """
+    current, pages = stable_pages(job.issues)
+    newest = issues_page_path(pages[0].number) if pages else None
+    docs: dict[str, bytes | Path] = {
+        ISSUES_PATH: issues_document(job, current, ISSUES_PATH, [("next", newest)] if newest else [])
+    }
+    for page in pages:
+        path = issues_page_path(page.number)
+        newer = ISSUES_PATH if page is pages[0] else issues_page_path(page.number + 1)
+        links = [("first", ISSUES_PATH), ("previous", newer)]
+        if page.number > 1:
+            links.append(("next", issues_page_path(page.number - 1)))
+        docs[path] = job.memoized(
+            "opds/issues",
+            page_parts(job, page, *(f"{rel} {target}" for rel, target in links)),
+            lambda page=page, path=path, links=links: issues_document(job, page.issues, path, links),  # type: ignore[misc]
+        )
+    return docs
 
 
 class OpdsRenderer:
@@ -131,7 +170,7 @@ class OpdsRenderer:
         if job.issue is not None:
             return []
         try:
-            documents = {CATALOG_PATH: catalog_document(job), ISSUES_PATH: issues_document(job)}
+            documents = {CATALOG_PATH: catalog_document(job), **issues_documents(job)}
             icon = (job.templates_dir / ICON).read_bytes()
         except (OSError, ValueError, TypeError, etree.LxmlError) as exc:
             raise RenderError(f"opds: cannot write the catalog: {exc}") from exc
