@@ -164,24 +164,24 @@ class Releases:
         os.replace(tmp, self.out)
         fsync_dir(self.out.parent)
 
-    def kept_releases(self) -> set[str]:
-        """The current release and the newest others, KEEP_RELEASES in all."""
+    def kept_releases(self, count: int = KEEP_RELEASES) -> set[str]:
+        """The current release and the newest others, ``count`` in all."""
         manifests = sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         current = self.current_id()
         keep = {current} if current else set()
         for path in manifests:
-            if len(keep) >= KEEP_RELEASES:
+            if len(keep) >= count:
                 break
             keep.add(path.stem)
         return keep
 
-    def collect_releases(self) -> None:
-        """Remove the releases (folders and manifests) older than the ones kept.
+    def collect_releases(self, count: int = KEEP_RELEASES) -> None:
+        """Remove the releases (folders and manifests) older than the ``count`` kept.
 
-        Safe during a build (it runs while the last PDFs render): staging folders start with a dot
-        and the current release is kept.
+        Safe during a build (it runs while the last PDFs render, keeping one release fewer to make room
+        for the one being built): staging folders start with a dot and the current release is kept.
         """
-        keep = self.kept_releases()
+        keep = self.kept_releases(count)
         for path in self.root.glob("*.json"):
             if path.stem not in keep:
                 path.unlink(missing_ok=True)
@@ -503,7 +503,7 @@ def _render(
                     carried[rel] = known[rel]
         for folder in _folders_of(carried):
             fsync_dir(staging / folder)
-        releases.collect_releases()
+        releases.collect_releases(KEEP_RELEASES - 1)  # room for this build's release
 
     # Renderers with a start() (the PDF) work in a child process: start them first, render the other
     # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
