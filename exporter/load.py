@@ -387,11 +387,12 @@ class IssueCache:
         signature = self.base.copy()
         signature.update(issue_folder.name.encode())
         now, recent, total = time.time_ns(), False, 0
+        prefix = len(str(issue_folder)) + 1  # path[prefix:] is the path relative to the folder
         for dirpath, dirnames, filenames in os.walk(issue_folder, followlinks=False):
             dirnames.sort()
             for name in sorted(filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]):
                 path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, issue_folder)
+                rel = path[prefix:]
                 info = os.lstat(path)
                 if stat.S_ISREG(info.st_mode):
                     total += info.st_size
