@@ -152,7 +152,9 @@ def main() -> None:
         rewritten: list[int] = []
         for _round in range(args.rounds):
             for label, content, count in (("1", small, 1), (str(n), large, n)):
-                folder = write_issue(content, count)
+                # a new issue every round, as in production (the same one again would give a release
+                # that exists already, which a build recognises and does not publish twice)
+                folder = write_issue(content, count, variant=f"（第{_round + 1}轮）")
                 seconds, result = timed(build, content, outs[label], fmts)
                 assert result.ok, result.problems
                 if result.rendered != [folder.name]:  # e.g. a renderer's code changed on disk meanwhile
