@@ -19,6 +19,7 @@ from lxml import etree
 
 from exporter.load import load_content
 from exporter.render.feeds import PAGE_ISSUES
+from exporter.serve import SNIFF, media_type
 from tests.conftest import archive_generator, tree_bytes, tree_inodes
 from tests.test_feeds import FH, SAMPLE_BASE, build_with_fakes, local_file, parse
 
@@ -150,3 +151,16 @@ def test_a_changed_old_issue_changes_its_page_only(tmp_path: Path, archive: dict
         "feeds/archive/editions/0001.xml",
         "opds/issues/0001.xml",
     ]
+
+
+def test_pages_are_served_as_what_they_are(archive: dict[str, Any]) -> None:
+    out = archive["out"]
+    expected = {
+        "feeds/archive/editions/0001.xml": "application/atom+xml; charset=utf-8",
+        "feeds/archive/editions/0001.json": "application/feed+json; charset=utf-8",
+        "feeds/archive/editions-pdf/0001.xml": "application/rss+xml; charset=utf-8",
+        "feeds/archive/editions-epub/0002.xml": "application/rss+xml; charset=utf-8",
+        "opds/issues/0002.xml": ACQUISITION + "; charset=utf-8",
+    }
+    for rel, mtype in expected.items():
+        assert media_type(rel, (out / rel).read_bytes()[:SNIFF]) == mtype, rel

@@ -7,6 +7,7 @@ Everything here is written in the edition pass (``job.issue is None``)::
     feeds/pages/<key>.xml                            one Atom feed per 版 name (or number, unnamed)
     feeds/editions.xml  feeds/editions.json          one entry per issue, PDF and EPUB as enclosures/attachments
     feeds/editions-pdf.xml  feeds/editions-epub.xml  the same as RSS, one enclosure per item (podcast apps)
+    feeds/archive/editions*/NNNN.{xml,json}          their older pages, 20 issues each (see stable_pages)
     feeds/feeds.opml                                 every feed above (not the archives)
     feeds/feed.xsl  feeds/icon.png  feeds/logo.png   copied from templates/feeds/
 
