@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from exporter import render
+from exporter.cache import Memo
+from exporter.load import load_content
 from exporter.publish import Releases, build
 from exporter.render import Job
-from tests.conftest import SEED_ID, tree_bytes, tree_inodes
+from tests.conftest import SAMPLE, SEED_ID, tree_bytes, tree_inodes
 
 FAST = ("site", "null")
 
@@ -183,3 +185,21 @@ def test_unchanged_folders_are_not_read_again_but_any_edit_is_seen(
     assert "论坛现场也启动了" in (tmp_path / "out" / "issues" / SEED_ID / "ai-plus-industry-forum.html").read_text(
         "utf-8"
     )
+
+
+def test_job_write_stays_in_the_release_and_never_writes_through_a_memo_link(tmp_path: Path) -> None:
+    loaded = load_content(SAMPLE)
+    out = tmp_path / "release"
+    out.mkdir()
+    job = Job(loaded.publication, tuple(loaded.issues), None, out, {}, memo=Memo(tmp_path / "memo"))
+    for rel in ("../outside.txt", "/tmp/outside.txt", "feeds/../../outside.txt"):
+        with pytest.raises(ValueError, match="outside the output folder"):
+            job.write(rel, b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["release"]
+    stored = job.memoized("doc", ["key"], lambda: b"kept")
+    assert isinstance(stored, Path)
+    linked = job.write("feeds/doc.xml", stored)
+    assert linked.read_bytes() == b"kept" and linked.stat().st_ino == stored.stat().st_ino  # linked, not copied
+    job.write("feeds/doc.xml", b"replaced")  # a later write replaces the link, not the memo entry
+    assert stored.read_bytes() == b"kept" and linked.read_bytes() == b"replaced"
+    assert job.memoized("doc", ["key"], lambda: b"made again") == stored  # a hit does not call make()

@@ -80,14 +80,19 @@ class Job:
 
         return environment(self.templates_dir)
 
+    @cached_property
+    def _out(self) -> str:
+        return os.path.realpath(self.out)
+
     def write(self, rel: str, data: bytes | str | Path) -> Path:
         """Write a file of this release at ``rel`` (a path relative to the output root).
 
         ``data`` is the bytes or text, or a file from :meth:`memoized`, which is hard-linked (an
         unchanged document costs no write, and the release finds it is the same file as before).
         """
-        target = (self.out / rel).resolve()
-        if self.out.resolve() not in target.parents:
+        # Renderers make no links in the release: normalising ".." is enough (resolve() costs per file).
+        target = Path(os.path.normpath(os.path.join(self._out, rel)))
+        if not str(target).startswith(self._out + os.sep):
             raise ValueError(f"{rel} is outside the output folder")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)  # never write through a link into a memo entry
