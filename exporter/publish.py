@@ -661,6 +661,7 @@ def _finish(
     else:
         os.replace(staging, target)
     fsync_dir(releases.root)
-    atomic_write(releases.root / f"{release}.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
+    compact = json.dumps(manifest, sort_keys=True, separators=(",", ":"))  # the C encoder: no indent
+    atomic_write(releases.root / f"{release}.json", compact.encode())
     releases.switch(release)
     return release
