@@ -161,6 +161,8 @@ def main() -> None:
                     print(f"  note: archive of {label} re-rendered {len(result.rendered)} issues, not 1")
                 adds[label].append(seconds)
                 last[label] = result
+                pdf = f" (pdf render window {result.timings['pdf']:.2f} s)" if "pdf" in result.timings else ""
+                print(f"  round {_round + 1}: add to the archive of {label:>3}: {seconds:.3f} s{pdf}")
                 shutil.rmtree(folder)  # back to N issues (untimed)
                 assert build(content, outs[label], fmts).ok
             before = inodes(outs[str(n)])
