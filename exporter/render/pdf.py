@@ -18,6 +18,7 @@ The same input gives the same bytes: dates come from the issue, the file identif
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -342,6 +343,9 @@ def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int) -> N
     # dies (even by SIGKILL) the render dies with it instead of running on as an orphan.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # The parent's objects are shared copy-on-write: a collection walking them would copy their pages
+    # (all of the parent's heap, large after a long build). Only the render's own objects are collected.
+    gc.freeze()
     _die_with_parent(parent)
     try:
         outcome = _render(html, base_dir, ident)
