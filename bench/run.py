@@ -11,7 +11,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["pdf.py", "--rounds", "3"],
     ["edition.py", "--rounds", "3"],
-    ["archive.py", "--issues", "200", "--rounds", "3"],
+    ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
     ["load.py", "--clients", "200", "--seconds", "5"],
 ]
 
