@@ -401,9 +401,12 @@ def test_kill_9_during_build_then_restart_is_consistent(tmp_path: Path) -> None:
 
     # 2. restart: the build completes and clears the leftover staging folder; an issue dropped in
     #    during that build is published by another pass right after it
+    leftover = set(staging(out))
     service = Service(content, out, log)
     try:
         poll(building(service), 30, "the start-up build", every=0.05)
+        # its own staging folder exists once it has read the content: the late issue comes after that
+        poll(lambda: set(staging(out)) - leftover, 30, "the start-up build to render", every=0.01)
         late = write_issue(tmp_path / "late", "2026-06-05", 50, 3100)
         shutil.copytree(late, content / "2026-06-05")
         assert service.status()["service"]["state"] == "building", "the build ended before the change came"
