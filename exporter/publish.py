@@ -346,31 +346,36 @@ def build(
         renderers = [get(name) for name in formats]
         env_key = environment_key(formats, templates_dir, renderers, options or {})
         current = releases.manifest()
-        plan = _plan(Path(content_root), releases, current, env_key, now, result)
-        result.next_embargo = next_embargo(plan.hidden, now)
-        publication_text = (Path(content_root) / load.PUBLICATION_FILE).read_bytes()
-        edition_key = hashlib.sha256(
-            env_key.encode()
-            + hashlib.sha256(publication_text).digest()
-            + json.dumps([(i.id, plan.keys[i.id]) for i in plan.issues]).encode()
-        ).hexdigest()
-        result.release = releases.current_id()
-        if current and current.get("edition_key") == edition_key:
-            result.reused = [i.id for i in plan.issues]
-            result.files = len(current.get("files", {}))
-            result.seconds = time.perf_counter() - started
-            return result
-
         staging = releases.new_staging()
+        early: dict[str, _Started] = {}
         try:
+            early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
+                                 formats, templates_dir, options or {})  # fmt: skip
+            plan = _plan(Path(content_root), releases, current, env_key, now, result)
+            result.next_embargo = next_embargo(plan.hidden, now)
+            publication_text = (Path(content_root) / load.PUBLICATION_FILE).read_bytes()
+            edition_key = hashlib.sha256(
+                env_key.encode()
+                + hashlib.sha256(publication_text).digest()
+                + json.dumps([(i.id, plan.keys[i.id]) for i in plan.issues]).encode()
+            ).hexdigest()
+            result.release = releases.current_id()
+            if current and current.get("edition_key") == edition_key:
+                _cancel(early.values())
+                shutil.rmtree(staging, ignore_errors=True)
+                result.reused = [i.id for i in plan.issues]
+                result.files = len(current.get("files", {}))
+                result.seconds = time.perf_counter() - started
+                return result
             manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
-                                        options or {}, say, result)  # fmt: skip
+                                        options or {}, say, result, early)  # fmt: skip
             # A render failure is retried by the next build: do not record the edition as done.
             render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
             manifest["edition_key"] = None if render_failed else edition_key
             manifest["env_key"] = env_key
             release = _finish(staging, releases, current, manifest, carried, result)
         except BaseException:
+            _cancel(early.values())
             shutil.rmtree(staging, ignore_errors=True)
             raise
         result.changed = release != result.release
@@ -378,6 +383,94 @@ def build(
         releases.collect_garbage()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _issue_key(env_key: str, pub_hash: str, issue_id: str, fingerprint: str) -> str:
+    """The key of an issue in its folder, from the hash of the folder's files (IssueCache.key)."""
+    return hashlib.sha256(f"{env_key}{pub_hash}{issue_id}{fingerprint}".encode()).hexdigest()
+
+
+@dataclass
+class _Started:
+    """Background renders of an issue started before the whole edition was loaded."""
+
+    key: str
+    waits: list[tuple[str, Any, float]]  # (renderer, finish, started at)
+
+
+def _cancel(started: Iterable[_Started]) -> None:
+    for entry in started:
+        for _, finish, _ in entry.waits:
+            with contextlib.suppress(Exception):
+                finish(cancel=True)
+
+
+def _start_early(
+    root: Path,
+    releases: Releases,
+    current: dict[str, Any],
+    env_key: str,
+    renderers: list[Renderer],
+    staging: Path,
+    now: datetime,
+    formats: tuple[str, ...],
+    templates_dir: Path,
+    options: dict[str, object],
+) -> dict[str, _Started]:
+    """Start the background renders (the PDF) of new or changed issues, newest first, before loading
+    the rest of the archive: adding an issue to a large archive then costs about what its PDF costs.
+
+    Only what is cheap to know: a folder whose files (stat index) give a key the current release does
+    not have, that loads, and that is public. Everything is checked again by the full plan; a render
+    the plan does not want, or started from files that changed since, is cancelled by the caller.
+    """
+    starters = [r for r in renderers if hasattr(r, "start")]
+    workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
+    if not starters:
+        return {}
+    try:
+        publication = load.load_publication(root)
+        pub_text = (root / load.PUBLICATION_FILE).read_bytes()
+        folders = load.issue_dirs(root)
+    except (ContentError, OSError):
+        return {}  # the plan reports it
+    cache = load.IssueCache(releases.root / "cache", pub_text)
+    pub_hash = hashlib.sha256(pub_text).hexdigest()
+    published = current.get("issues", {})
+    started: dict[str, _Started] = {}
+    waits: list[tuple[str, Any, float]] = []
+    try:
+        for folder in reversed(folders):  # issue ids are dates: newest first
+            if len(started) >= workers:
+                break
+            try:
+                fingerprint = cache.key(folder)
+                if fingerprint is None:
+                    continue
+                key = _issue_key(env_key, pub_hash, folder.name, fingerprint)
+                if published.get(folder.name, {}).get("key") == key:
+                    continue
+                issue = cache.load(folder, publication)
+            except (ContentError, OSError):
+                continue
+            if issue.id != folder.name or not is_visible(issue, now):
+                continue
+            # the edition is not loaded yet: job.issues holds this issue alone (start() needs no more)
+            job = Job(publication, (issue,), issue, staging, {issue.id: folder}, formats, templates_dir, options,
+                      {issue.id: key})  # fmt: skip
+            waits = []
+            try:
+                for renderer in starters:
+                    waits.append((renderer.name, renderer.start(job), time.perf_counter()))
+            except (RenderError, OSError):
+                _cancel([_Started(key, waits)])
+                continue  # the plan renders it again and reports the problem
+            started[issue.id] = _Started(key, waits)
+            waits = []
+    except BaseException:  # interrupted (SIGTERM): leave no render behind
+        _cancel([*started.values(), _Started("", waits)])
+        raise
+    return started
 
 
 def _plan(
@@ -390,11 +483,10 @@ def _plan(
     keys: dict[str, str] = {}
 
     def key_of(folder: Path, issue: Issue) -> str:
-        digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
         fingerprint = content.fingerprints.get(issue.id) if folder == root / issue.id else None
         if fingerprint:  # the loader hashed every file of the folder already
-            digest.update(fingerprint.encode())
-            return digest.hexdigest()
+            return _issue_key(env_key, pub_hash, issue.id, fingerprint)
+        digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
         for rel in issue_files(issue):
             try:
                 data = read_inside(
@@ -445,8 +537,13 @@ def _render(
     options: dict[str, object],
     say: Progress,
     result: BuildResult,
+    early: dict[str, _Started],
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Render into staging. Returns the manifest so far and the files carried over unchanged."""
+    """Render into staging. Returns the manifest so far and the files carried over unchanged.
+
+    ``early``: background renders already started (see _start_early); each is taken over by its
+    issue's render or cancelled.
+    """
     current_dir = releases.release_dir(current["release"]) if current else None
     manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "issues": {}}
     carried: dict[str, str] = {}  # files of reused issues, linked from the current release → sha256
@@ -521,9 +618,14 @@ def _render(
             say(f"[{n}/{len(issues)}] {issue.id}")
             waits: list[tuple[str, Any, float]] = []
             where = ""
+            started = early.pop(issue.id, None)
+            if started is not None and started.key == key:
+                waits = started.waits
+            elif started is not None:  # its files changed since: start again
+                _cancel([started])
             try:
                 for renderer in renderers:
-                    if hasattr(renderer, "start"):
+                    if hasattr(renderer, "start") and not any(name == renderer.name for name, _, _ in waits):
                         where = renderer.name
                         waits.append((renderer.name, renderer.start(job(issue)), time.perf_counter()))
                 for renderer in renderers:
@@ -540,14 +642,14 @@ def _render(
             pending.append((issue, previous, waits))
             while len(pending) >= workers:
                 complete(*pending.pop(0))
+        _cancel(early.values())  # started for issues the plan does not render (found invalid, say)
+        early.clear()
         prefinish()  # while the last PDFs render
         while pending:
             complete(*pending.pop(0))
     finally:  # an abandoned build (SIGTERM) must not leave render processes behind
-        for _, _, waits in pending:
-            for _, finish, _ in waits:
-                with contextlib.suppress(Exception):
-                    finish(cancel=True)
+        _cancel(early.values())
+        _cancel(_Started("", waits) for _, _, waits in pending)
 
     say("edition")
     edition = job(None)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -203,3 +206,92 @@ def test_job_write_stays_in_the_release_and_never_writes_through_a_memo_link(tmp
     job.write("feeds/doc.xml", b"replaced")  # a later write replaces the link, not the memo entry
     assert stored.read_bytes() == b"kept" and linked.read_bytes() == b"replaced"
     assert job.memoized("doc", ["key"], lambda: b"made again") == stored  # a hit does not call make()
+
+
+class BackgroundRenderer:
+    """A renderer with start(): it works in the background, like the PDF (which takes seconds)."""
+
+    name = "background"
+    calls: ClassVar[list[tuple[str, int]]] = []  # (issue, how many issues the job held)
+    cancelled: ClassVar[list[str]] = []
+    edit: ClassVar[Path | None] = None  # a file to change when first started (an editor saving mid-build)
+
+    def render(self, job: Job) -> list[Path]:
+        return []
+
+    def start(self, job: Job) -> Callable[..., list[Path]]:
+        issue = job.issue
+        assert issue is not None
+        BackgroundRenderer.calls.append((issue.id, len(job.issues)))
+        if BackgroundRenderer.edit is not None:
+            with BackgroundRenderer.edit.open("a", encoding="utf-8") as handle:
+                handle.write("\n编辑在构建中追加的一段。\n")
+            BackgroundRenderer.edit = None
+
+        def finish(cancel: bool = False) -> list[Path]:
+            if cancel:
+                BackgroundRenderer.cancelled.append(issue.id)
+                return []
+            return [job.write(f"{issue.dir}background.html", "".join(a.body_html for a in issue.articles))]
+
+        return finish
+
+
+def _new_issue(content: Path, issue_id: str, total: int) -> Path:
+    """A copy of the seed issue as issue ``issue_id`` with the total number ``total``."""
+    folder = content / issue_id
+    shutil.copytree(content / SEED_ID, folder)
+    meta = folder / "issue.yaml"
+    text = meta.read_text("utf-8").replace(f"'{SEED_ID}'", f"'{issue_id}'").replace("2026-03-30T", f"{issue_id}T")
+    meta.write_text(text.replace("number: 11", "number: 12").replace("total_number: 2663", f"total_number: {total}"))
+    return folder
+
+
+@pytest.fixture
+def background(monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
+    monkeypatch.setitem(render.REGISTRY, "background", f"{__name__}:BackgroundRenderer")
+    BackgroundRenderer.calls.clear()
+    BackgroundRenderer.cancelled.clear()
+    BackgroundRenderer.edit = None
+    return ("background", "site")
+
+
+def test_a_new_issue_starts_before_the_archive_is_loaded(
+    tmp_path: Path, content: Path, background: tuple[str, ...]
+) -> None:
+    assert build(content, tmp_path / "out", background).ok
+    BackgroundRenderer.calls.clear()
+    _new_issue(content, "2026-04-06", 2664)
+    result = build(content, tmp_path / "out", background)
+    assert result.ok and result.rendered == ["2026-04-06"]
+    # started with the new issue alone (the rest not loaded yet), then taken over by the build
+    assert BackgroundRenderer.calls == [("2026-04-06", 1)] and BackgroundRenderer.cancelled == []
+    assert (tmp_path / "out/issues/2026-04-06/background.html").is_file()
+
+
+def test_an_early_render_the_plan_refuses_is_cancelled(
+    tmp_path: Path, content: Path, background: tuple[str, ...]
+) -> None:
+    assert build(content, tmp_path / "out", background).ok
+    before = tree_bytes(tmp_path / "out")
+    BackgroundRenderer.calls.clear()
+    _new_issue(content, "2026-04-06", 2663)  # valid alone; the seed issue has this total number
+    result = build(content, tmp_path / "out", background)
+    assert [p.code for p in result.problems["2026-04-06"]] == ["E205"]
+    assert BackgroundRenderer.calls == [("2026-04-06", 1)] and BackgroundRenderer.cancelled == ["2026-04-06"]
+    assert tree_bytes(tmp_path / "out") == before and not result.changed
+    assert not multiprocessing.active_children()
+
+
+def test_an_issue_changed_after_its_early_start_is_started_again(
+    tmp_path: Path, content: Path, background: tuple[str, ...]
+) -> None:
+    assert build(content, tmp_path / "out", background).ok
+    BackgroundRenderer.calls.clear()
+    folder = _new_issue(content, "2026-04-06", 2664)
+    BackgroundRenderer.edit = sorted(folder.glob("*.md"))[0]
+    result = build(content, tmp_path / "out", background)
+    assert result.ok and result.rendered == ["2026-04-06"]
+    assert BackgroundRenderer.calls == [("2026-04-06", 1), ("2026-04-06", 3)]
+    assert BackgroundRenderer.cancelled == ["2026-04-06"]
+    assert "编辑在构建中追加的一段" in (tmp_path / "out/issues/2026-04-06/background.html").read_text("utf-8")

@@ -11,6 +11,9 @@ Two optional methods: ``fingerprint() -> str`` adds what else the outputs depend
 the build key; ``start(job) -> finish`` lets a slow renderer work in the background (the PDF renders in
 a child process): the pipeline starts it first, runs the other renderers of the issue meanwhile, then
 calls ``finish()`` for the files, or ``finish(cancel=True)`` when another format of the issue failed.
+A new or changed issue is started before the rest of the archive is loaded, so ``start()`` must need
+nothing of ``job.issues`` (it holds that issue alone then); the start is cancelled when the full plan
+does not render the issue after all.
 """
 
 from __future__ import annotations
