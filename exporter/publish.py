@@ -564,6 +564,7 @@ def _render(
             plan.issues.append(last_good)
             plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
             plan.sources[issue.id] = releases.root / previous["source"]
+            plan.keys[issue.id] = previous["key"]  # what the kept files are made from (documents kept by key)
             result.kept.append(issue.id)
             manifest["issues"][issue.id] = previous
 
