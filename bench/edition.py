@@ -110,7 +110,9 @@ def main() -> None:
             print(f"  {name:4} build: min {min(t):.2f} s  median {statistics.median(t):.2f} s  "
                   f"peak memory {peaks[name] / 2**20:.0f} MiB")  # fmt: skip
         ratio = min(times["all"]) / min(times["pdf"])
-        print(f"ratio all / pdf: {ratio:.3f}  (target <= 1.1: {'met' if ratio <= 1.1 else 'NOT met'})")
+        medians = statistics.median(times["all"]) / statistics.median(times["pdf"])
+        print(f"ratio all / pdf: {ratio:.3f}  (target <= 1.1: {'met' if ratio <= 1.1 else 'NOT met'}; "
+              f"ratio of the medians {medians:.3f})")  # fmt: skip
         mb = peaks["all"] / 1e6
         verdict = "met" if mb <= 400 else "NOT met"
         print(
