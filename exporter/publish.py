@@ -361,7 +361,7 @@ def build(
             ).hexdigest()
             result.release = releases.current_id()
             if current and current.get("edition_key") == edition_key:
-                _cancel(early.values())
+                _cancel(e.waits for e in early.values())
                 shutil.rmtree(staging, ignore_errors=True)
                 result.reused = [i.id for i in plan.issues]
                 result.files = len(current.get("files", {}))
@@ -375,7 +375,7 @@ def build(
             manifest["env_key"] = env_key
             release = _finish(staging, releases, current, manifest, carried, result)
         except BaseException:
-            _cancel(early.values())
+            _cancel(e.waits for e in early.values())
             shutil.rmtree(staging, ignore_errors=True)
             raise
         result.changed = release != result.release
@@ -390,19 +390,24 @@ def _issue_key(env_key: str, pub_hash: str, issue_id: str, fingerprint: str) -> 
     return hashlib.sha256(f"{env_key}{pub_hash}{issue_id}{fingerprint}".encode()).hexdigest()
 
 
+Waits = list[tuple[str, Any, float]]  # background renders of an issue: (renderer, finish, started at)
+
+
 @dataclass
 class _Started:
     """Background renders of an issue started before the whole edition was loaded."""
 
     key: str
-    waits: list[tuple[str, Any, float]]  # (renderer, finish, started at)
+    waits: Waits
 
 
-def _cancel(started: Iterable[_Started]) -> None:
-    for entry in started:
-        for _, finish, _ in entry.waits:
-            with contextlib.suppress(Exception):
-                finish(cancel=True)
+def _cancel(*groups: Iterable[Waits]) -> None:
+    """Cancel background renders (each group: an iterable of an issue's waits)."""
+    for group in groups:
+        for waits in group:
+            for _, finish, _ in waits:
+                with contextlib.suppress(Exception):
+                    finish(cancel=True)
 
 
 def _start_early(
@@ -438,7 +443,7 @@ def _start_early(
     pub_hash = hashlib.sha256(pub_text).hexdigest()
     published = current.get("issues", {})
     started: dict[str, _Started] = {}
-    waits: list[tuple[str, Any, float]] = []
+    waits: Waits = []
     try:
         for folder in reversed(folders):  # issue ids are dates: newest first
             if len(started) >= workers:
@@ -463,12 +468,12 @@ def _start_early(
                 for renderer in starters:
                     waits.append((renderer.name, renderer.start(job), time.perf_counter()))
             except (RenderError, OSError):
-                _cancel([_Started(key, waits)])
+                _cancel([waits])
                 continue  # the plan renders it again and reports the problem
             started[issue.id] = _Started(key, waits)
             waits = []
     except BaseException:  # interrupted (SIGTERM): leave no render behind
-        _cancel([*started.values(), _Started("", waits)])
+        _cancel((e.waits for e in started.values()), [waits])
         raise
     return started
 
@@ -571,7 +576,7 @@ def _render(
     def timed(name: str, since: float) -> None:
         result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - since
 
-    def complete(issue: Issue, previous: dict[str, Any] | None, waits: list[tuple[str, Any, float]]) -> None:
+    def complete(issue: Issue, previous: dict[str, Any] | None, waits: Waits) -> None:
         """Wait for the issue's background renders, then record it (or fall back)."""
         where = ""
         try:
@@ -581,9 +586,7 @@ def _render(
             where = ""
             source = _snapshot(releases, plan, issue)
         except (RenderError, OSError) as exc:  # OSError: the issue's files vanished during the build
-            for _, finish, _ in waits:
-                with contextlib.suppress(Exception):
-                    finish(cancel=True)
+            _cancel([waits])
             fail(issue, previous, exc, where)
             return
         files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
@@ -606,7 +609,7 @@ def _render(
     # Renderers with a start() (the PDF) work in a child process: start them first, render the other
     # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
     workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
-    pending: list[tuple[Issue, dict[str, Any] | None, list[tuple[str, Any, float]]]] = []
+    pending: list[tuple[Issue, dict[str, Any] | None, Waits]] = []
     issues = list(plan.issues)
     try:
         for n, issue in enumerate(issues, 1):
@@ -617,13 +620,13 @@ def _render(
                 manifest["issues"][issue.id] = previous
                 continue
             say(f"[{n}/{len(issues)}] {issue.id}")
-            waits: list[tuple[str, Any, float]] = []
+            waits: Waits = []
             where = ""
             started = early.pop(issue.id, None)
             if started is not None and started.key == key:
                 waits = started.waits
             elif started is not None:  # its files changed since: start again
-                _cancel([started])
+                _cancel([started.waits])
             try:
                 for renderer in renderers:
                     if hasattr(renderer, "start") and not any(name == renderer.name for name, _, _ in waits):
@@ -635,22 +638,19 @@ def _render(
                         renderer.render(job(issue))
                         timed(renderer.name, t0)
             except (RenderError, OSError) as exc:
-                for _, finish, _ in waits:
-                    with contextlib.suppress(Exception):
-                        finish(cancel=True)
+                _cancel([waits])
                 fail(issue, previous, exc, where)
                 continue
             pending.append((issue, previous, waits))
             while len(pending) >= workers:
                 complete(*pending.pop(0))
-        _cancel(early.values())  # started for issues the plan does not render (found invalid, say)
+        _cancel(e.waits for e in early.values())  # started for issues the plan does not render (found invalid)
         early.clear()
         prefinish()  # while the last PDFs render
         while pending:
             complete(*pending.pop(0))
     finally:  # an abandoned build (SIGTERM) must not leave render processes behind
-        _cancel(early.values())
-        _cancel(_Started("", waits) for _, _, waits in pending)
+        _cancel((e.waits for e in early.values()), (waits for _, _, waits in pending))
 
     say("edition")
     edition = job(None)
