@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 
 from exporter.load import load_content
-from exporter.render.feeds import PAGE_ISSUES
+from exporter.render.feeds import PAGE_ISSUES, stable_pages
 from exporter.serve import SNIFF, media_type
 from tests.conftest import archive_generator, tree_bytes, tree_inodes
 from tests.test_feeds import FH, SAMPLE_BASE, build_with_fakes, local_file, parse
@@ -164,3 +164,20 @@ def test_pages_are_served_as_what_they_are(archive: dict[str, Any]) -> None:
     }
     for rel, mtype in expected.items():
         assert media_type(rel, (out / rel).read_bytes()[:SNIFF]) == mtype, rel
+
+
+def test_stable_pages_split_every_length_the_same_way() -> None:
+    """For every archive length: all issues once, newest first; full pages; a page never changes."""
+    before: dict[int, tuple[int, ...]] = {}
+    for n in range(0, 5 * PAGE_ISSUES + 3):
+        issues = list(range(n, 0, -1))  # stand-ins, newest first; 1 is the first issue ever
+        current, pages = stable_pages(issues)  # type: ignore[arg-type]
+        assert current + [i for page in pages for i in page.issues] == issues
+        assert min(n, PAGE_ISSUES) <= len(current) < 2 * PAGE_ISSUES
+        assert [page.number for page in pages] == list(range(len(pages), 0, -1))
+        now = {page.number: page.issues for page in pages}
+        for number, held in now.items():
+            assert held == tuple(range(number * PAGE_ISSUES, (number - 1) * PAGE_ISSUES, -1))
+            assert before.get(number, held) == held  # adding an issue never changes an existing page
+        assert set(before) <= set(now)
+        before = now
