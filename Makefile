@@ -4,17 +4,19 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils qpdf default-jre-headless \
-                libpango-1.0-0 libpangoft2-1.0-0 fontconfig
+# What rendering needs (make run and make test) ...
+APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig
+# ... and what only the test suite needs: the validators (pdffonts/pdftotext, qpdf, Java for EPUBCheck).
+APT_TEST := poppler-utils qpdf default-jre-headless
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup system-packages venv build serve lint bench clean schema
+.PHONY: run test setup test-setup system-packages test-packages venv build serve lint bench clean schema lock
 
 run: setup build
 	$(PY) schedule.py --content content --out output --host $(HOST) --port $(PORT)
 
-test: setup
+test: test-setup
 	$(PY) -m pytest -q
 
 lint: setup
@@ -23,10 +25,13 @@ lint: setup
 	$(VENV)/bin/mypy
 
 setup: system-packages venv
+test-setup: system-packages test-packages venv
 
 # System packages, only those missing (apt-get needs root; CI and the dev machines run as root).
-system-packages:
-	@missing=""; for p in $(APT_PACKAGES); do \
+system-packages: PACKAGES = $(APT_RUN)
+test-packages: PACKAGES = $(APT_TEST)
+system-packages test-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -37,11 +42,20 @@ system-packages:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every distribution at the version in constraints.txt (the lock), so a fresh machine matches this one.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Refresh the lock from a venv installed without it (review the diff, run make test, commit).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip && .lock-venv/bin/python -m pip install -q '.[dev]'
+	{ sed -n '1,2p' constraints.txt; echo "pip==$$(.lock-venv/bin/python -m pip --version | cut -d' ' -f2)"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^exporter'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 build: setup
 	$(VENV)/bin/exporter build --content content --out output
