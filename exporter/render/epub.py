@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from exporter import markup
 from exporter.errors import RenderError
-from exporter.model import SLUG_RE, Article, Highlight, Image, Issue, Publication, resolve_inside
+from exporter.model import MAX_IMAGE_BYTES, SLUG_RE, Article, Highlight, Image, Issue, Publication, read_inside
 from exporter.render import Job
 
 XHTML = "application/xhtml+xml"
@@ -254,13 +254,10 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
         for image in article.images:
             if image.file in image_names:
                 continue
-            try:
-                path = resolve_inside(source, image.file)
+            try:  # no-follow, regular files only, bounded: the file may have changed since it was loaded
+                data = read_inside(source, image.file, MAX_IMAGE_BYTES)
             except ValueError as exc:
-                raise RenderError(f"{issue.id}: {exc}") from None
-            if not path.is_file():
-                raise RenderError(f"{issue.id}: image {image.file} is not a regular file")
-            data = path.read_bytes()
+                raise RenderError(f"{issue.id}: image {exc}") from None
             media_type = _sniff(data)  # the bytes decide, not the name or what the loader saw earlier
             if media_type not in IMAGE_SUFFIX:
                 raise RenderError(f"{issue.id}: image {image.file} is not PNG, JPEG, GIF or WebP")
