@@ -14,7 +14,10 @@ from click.testing import CliRunner
 
 from exporter.cli import main
 from exporter.publish import build
+from exporter.render import DEFAULT_FORMATS
 from tests.conftest import SEED_ID, tree_bytes
+
+ALL_FORMATS = DEFAULT_FORMATS  # every refusal is checked through all five renderers
 
 ARTICLE = f"{SEED_ID}/ai-plus-industry-forum.md"
 PHOTO_ARTICLE = f"{SEED_ID}/world-leading-science-parks.md"
@@ -141,7 +144,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
     base = tmp_path_factory.mktemp("published")
     content = copy_content(SAMPLE, base / "content")
-    build(content, base / "out", ("site", "null"))
+    build(content, base / "out", ALL_FORMATS)
     return content, base / "out", tree_bytes(base / "out")
 
 
@@ -167,7 +170,7 @@ def test_bad_input_is_refused_and_publishes_nothing(
     assert expected in result.output, result.output
     assert re.search(r"\[E\d{3}\]", result.output)
 
-    outcome = build(content, tmp_path / "out", ("site", "null"))
+    outcome = build(content, tmp_path / "out", ALL_FORMATS)
     assert outcome.problems, "the build must report the problem"
     assert any(expected in str(p) for ps in outcome.problems.values() for p in ps)
     assert tree_bytes(tmp_path / "out") == before, "the published edition changed"
