@@ -32,11 +32,14 @@ from exporter import markup
 from exporter.cache import Memo
 from exporter.errors import ContentError, Problem
 from exporter.model import (
-    SLUG_RE,
+    MAX_ARTICLES,
+    MAX_BODY_CHARS,
+    MAX_ISSUE_BODY_CHARS,
     Article,
     Issue,
     Publication,
     check_chars,
+    is_slug,
     normalize_text,
     resolve_inside,
 )
@@ -56,6 +59,8 @@ CODES = {
     "type": "E203",  # a value of the wrong type
     "value": "E204",  # a value out of its rules
     "reference": "E205",  # a slug, page or file that does not exist
+    "range": "E206",  # a date, time or number that cannot exist or is out of the supported range
+    "limit": "E207",  # too large or too many: a body, articles, pages, highlights, images
     "file": "E301",  # unreadable, too large, outside the folder
 }
 
@@ -69,8 +74,46 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser w
 _REFUSED_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("set", "binary", "omap", "pairs")}
 
 
+@dataclass(frozen=True)
+class BadValue:
+    """A scalar YAML cannot turn into a value (2026-02-30, hour 25, a 5,000-digit integer).
+
+    The loader puts this in its place instead of raising, so the problem names the field it is in.
+    """
+
+    text: str
+    message: str
+
+
+MAX_INT = 10**18  # larger integers are refused at load: no field needs one, and str() of a huge one raises
+
+
+def _guarded(construct: Any, what: str) -> Any:
+    def guarded(loader: Any, node: Any) -> Any:
+        text = str(node.value)
+        shown = text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
+        try:
+            value = construct(loader, node)
+        except (ValueError, OverflowError) as exc:
+            detail = "the time zone offset must be under 24 hours" if "offset" in str(exc) else str(exc)
+            reason = f"is not a valid {what}: {detail}" if what != "integer" else "is too large a number"
+            loader.bad_values = True
+            return BadValue(text, f"{shown} {reason}")
+        if isinstance(value, int) and not -MAX_INT < value < MAX_INT:
+            loader.bad_values = True
+            return BadValue(text, f"{shown} is too large a number")
+        return value
+
+    return guarded
+
+
 class _StrictLoader(_Base):  # type: ignore[misc]
-    """safe_load that also refuses aliases (billion-laughs bombs), merge keys and duplicate keys."""
+    """safe_load that also refuses aliases (billion-laughs bombs), merge keys and duplicate keys.
+
+    Out-of-range dates, times and integers become BadValue (see parse_yaml) instead of a traceback.
+    """
+
+    bad_values = False
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         # Without aliases every node is constructed exactly once; a second visit is an alias.
@@ -100,6 +143,32 @@ class _StrictLoader(_Base):  # type: ignore[misc]
         return mapping
 
 
+_SAFE = yaml.constructor.SafeConstructor
+for _tag, _construct, _what in (
+    ("timestamp", _SAFE.construct_yaml_timestamp, "date or time"),
+    ("int", _SAFE.construct_yaml_int, "integer"),
+    ("float", _SAFE.construct_yaml_float, "number"),
+):
+    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _guarded(_construct, _what))
+
+
+def _bad_values(data: Any) -> list[tuple[str, BadValue]]:
+    """Every BadValue in the loaded data with its field path (e.g. highlights.0.page), in file order."""
+    found: list[tuple[str, BadValue]] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:  # not recursive: nesting depth is the editor's choice
+        path, value = stack.pop()
+        if isinstance(value, BadValue):
+            found.append((path, value))
+        elif isinstance(value, dict):
+            items = list(value.items())
+            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in reversed(items)]
+            found += [(path, k) for k in value if isinstance(k, BadValue)]
+        elif isinstance(value, list):
+            stack += [(f"{path}.{i}" if path else str(i), v) for i, v in reversed(list(enumerate(value)))]
+    return found
+
+
 def read_text(path: Path, root: Path) -> str:
     """UTF-8 text of a file inside ``root`` (a leading BOM is dropped)."""
     rel = _rel(path, root)
@@ -126,8 +195,9 @@ def read_text(path: Path, root: Path) -> str:
 
 
 def parse_yaml(text: str, rel: str, line_offset: int = 0) -> dict[str, Any]:
+    loader = _StrictLoader(text)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1 + line_offset})" if mark else ""
@@ -139,6 +209,10 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> dict[str, Any]:
         raise ContentError(Problem(rel, "", message, "E101")) from None
     except yaml.YAMLError as exc:
         raise ContentError(Problem(rel, "", f"YAML error: {exc}", "E101")) from None
+    finally:
+        loader.dispose()
+    if loader.bad_values:
+        raise ContentError(*(Problem(rel, path, bad.message, CODES["range"]) for path, bad in _bad_values(data)))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -156,6 +230,11 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _shown(name: str) -> str:
+    """A file name as a message shows it: quoted and escaped when it holds a newline or a control."""
+    return name if name.isprintable() else repr(name)
+
+
 def problems_from(exc: ValidationError, file: str, prefix: str = "") -> list[Problem]:
     out = []
     for err in exc.errors():
@@ -168,6 +247,8 @@ def problems_from(exc: ValidationError, file: str, prefix: str = "") -> list[Pro
             msg, code = "unknown key (check its spelling; see `exporter schema`)", CODES["extra_forbidden"]
         elif kind.endswith("_type") or kind.endswith("_parsing") or kind.endswith("_from_datetime"):
             msg, code = err["msg"], CODES["type"]
+        elif kind in ("range", "limit"):  # model.out_of_range / model.too_many
+            msg, code = err["msg"], CODES[kind]
         else:
             msg, code = err["msg"], CODES["value"]
         msg = msg.removeprefix("Value error, ")
@@ -206,10 +287,13 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     return parse_yaml(meta_text, rel, line_offset=1), match.group(2), meta_text.count("\n") + 2
 
 
-def load_article(path: Path, root: Path, publication: Publication, issue_id: str) -> Article:
+def load_article(
+    path: Path, root: Path, publication: Publication, issue_id: str, sizes: dict[str, int] | None = None
+) -> Article:
+    """Load one article; ``sizes`` (slug → characters of its Markdown body) is filled in when given."""
     rel = _rel(path, root)
     slug = path.stem
-    if not re.match(SLUG_RE, slug):
+    if not is_slug(slug):
         raise ContentError(Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", "E204"))
     meta, body, _ = split_front_matter(read_text(path, root), rel)
     for key in ("slug", "body_html"):
@@ -218,6 +302,11 @@ def load_article(path: Path, root: Path, publication: Publication, issue_id: str
     problems = []
     permalink = publication.url(f"issues/{issue_id}/{slug}.html")
     body_html = ""
+    if sizes is not None:
+        sizes[slug] = len(body)
+    if len(body) > MAX_BODY_CHARS:  # before Markdown: pathological input is slow to parse
+        message = f"has {len(body)} characters; the limit is {MAX_BODY_CHARS} (split the article)"
+        raise ContentError(Problem(rel, "body", message, CODES["limit"]))
     try:
         check_chars(body)
         body_html = markup.render_markdown(body, permalink)
@@ -239,9 +328,9 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
     """Load one issue folder; raise ContentError listing every problem found in it."""
     issue_id = folder.name
     issue_rel = _rel(folder / ISSUE_FILE, folder)
-    if not re.match(SLUG_RE, issue_id):
+    if not is_slug(issue_id):
         raise ContentError(
-            Problem(_rel(folder, folder), "", "issue folder name must be a slug such as 2026-03-30", "E204")
+            Problem(_shown(_rel(folder, folder)), "", "issue folder name must be a slug such as 2026-03-30", "E204")
         )
     if not (folder / ISSUE_FILE).exists():
         raise ContentError(Problem(issue_rel, "", "is missing: every issue folder needs one", "E301"))
@@ -253,11 +342,19 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
 
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
-    for path in sorted(p for p in folder.glob("*.md") if not p.name.startswith(".")):  # editor lock files
+    paths = sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))  # .x: editor lock files
+    if len(paths) > MAX_ARTICLES:
+        message = f"has {len(paths)} article files; the limit is {MAX_ARTICLES} per issue"
+        raise ContentError(Problem(_rel(folder, folder), "", message, CODES["limit"]))
+    sizes: dict[str, int] = {}
+    for path in paths:
         try:
-            articles[path.stem] = load_article(path, folder, publication, issue_id)
+            articles[path.stem] = load_article(path, folder, publication, issue_id, sizes)
         except ContentError as exc:
             problems += exc.problems
+    if sum(sizes.values()) > MAX_ISSUE_BODY_CHARS:
+        message = f"its articles have {sum(sizes.values())} characters; the limit is {MAX_ISSUE_BODY_CHARS} per issue"
+        problems.append(Problem(issue_rel, "pages", message, CODES["limit"]))
 
     pages = meta.get("pages")
     placed: set[str] = set()
@@ -277,7 +374,7 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
                     )
                 elif slug in articles:
                     refs.append(articles[slug])
-                elif not re.match(SLUG_RE, slug) or not (folder / f"{slug}.md").exists():  # no ../ paths
+                elif not is_slug(slug) or not (folder / f"{slug}.md").exists():  # no ../ paths
                     problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205"))
                 if isinstance(slug, str):
                     placed.add(slug)

@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from exporter import markup
 
@@ -35,10 +36,48 @@ WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "�
 # Characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, surrogates, U+FFFE/U+FFFF),
 # plus C1 controls and the bidi overrides that can disguise text.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
-SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"
+SLUG_RE = r"^[a-z0-9][a-z0-9-]{0,79}$"  # use is_slug(): with re.match, '$' also matches before a final newline
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+# Bounds: values outside them cannot be a real issue, and some break a renderer (a year-1 date overflows
+# the EPUB's time stamps; a publish time in year 9999 overflows the scheduler's clock).
+MIN_YEAR, MAX_YEAR = 1900, 2099
+MAX_NUMBER = 9_999  # 第N期
+MAX_TOTAL_NUMBER = 9_999_999  # 总第N期
+# Sizes: far above any real issue, low enough that every renderer finishes in seconds.
+MAX_BODY_CHARS = 100_000  # Markdown characters in one article's body
+MAX_ISSUE_BODY_CHARS = 1_000_000  # ... in all the articles of an issue
+MAX_ARTICLES = 200  # per issue
+MAX_PAGES = 200  # pages (版) an issue carries
+MAX_HIGHLIGHTS = 50
+MAX_IMAGES = 20  # per article
+MAX_ISSUE_IMAGES = 200
+# Names an article cannot have: its page would replace or shadow another file of issues/<id>/
+# (index.html, cover.png and thumbnail.* of the renderers, the media/ folder, the null renderer's file).
+RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null", "feed", "feeds", "opds", "assets"})
+
+
+def is_slug(value: str) -> bool:
+    """A stable id: lower-case letters, digits and '-', 1 to 80 characters (the whole string)."""
+    return _SLUG.fullmatch(value) is not None
+
+
+def out_of_range(message: str) -> PydanticCustomError:
+    """A value that cannot exist or is outside the supported range ([E206])."""
+    return PydanticCustomError("range", message)
+
+
+def too_many(message: str) -> PydanticCustomError:
+    """A size or count above its limit ([E207])."""
+    return PydanticCustomError("limit", message)
+
+
+def _year_in_range(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise out_of_range(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
 
 
 def check_chars(value: str) -> str:
@@ -67,7 +106,15 @@ Line = Annotated[str, AfterValidator(_one_line), AfterValidator(_nonempty), Fiel
 OptLine = Annotated[str, AfterValidator(_one_line), Field(max_length=300)]
 # Free text that may span lines (summaries).
 Text = Annotated[str, AfterValidator(check_chars), Field(max_length=2000)]
-Slug = Annotated[str, Field(pattern=SLUG_RE)]
+
+
+def _slug(value: str) -> str:
+    if not is_slug(value):
+        raise ValueError("must be a slug: 1 to 80 lower-case letters, digits and '-', starting with a letter or digit")
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": SLUG_RE})]
 
 
 class Model(BaseModel):
@@ -82,7 +129,7 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware), AfterValidator(_year_in_range)]
 
 
 def safe_relative_path(value: str) -> str:
@@ -220,14 +267,31 @@ class Article(Model):
     authors: list[Line] = Field(default_factory=list, description="Names, e.g. [张伟].")
     author_role: OptLine = Field("记者", description="Shown before the names: 本报讯(记者 张伟).")
     source: OptLine = Field("", description="Original publisher when reprinted, e.g. 经济日报.")
-    images: list[Image] = Field(default_factory=list)
-    continued_on: int | None = Field(None, ge=1, description="转第X版: the rest runs on page X.")
-    continued_from: int | None = Field(None, ge=1, description="接第X版: this part starts on page X.")
+    images: list[Image] = Field(default_factory=list, json_schema_extra={"maxItems": MAX_IMAGES})
+    continued_on: int | None = Field(None, ge=1, le=999, description="转第X版: the rest runs on page X.")
+    continued_from: int | None = Field(None, ge=1, le=999, description="接第X版: this part starts on page X.")
     tags: list[Annotated[Line, Field(max_length=40)]] = Field(default_factory=list)
     summary: Text = Field("", description="Derived from the body when absent.")
     published: AwareDatetime | None = Field(None, description="Defaults to the issue's time.")
     updated: AwareDatetime | None = Field(None, description="Set when a corrected text is published.")
     body_html: str = Field(description="Sanitised HTML (made by the loader from the Markdown body).")
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _few_images(cls, value: Any) -> Any:
+        # before each image's file is opened and inspected
+        if isinstance(value, list) and len(value) > MAX_IMAGES:
+            raise too_many(f"{len(value)} images; the limit is {MAX_IMAGES} per article")
+        return value
+
+    @field_validator("slug")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_SLUGS:
+            raise ValueError(
+                f"{value!r} is a reserved name (issues/<id>/ has a file or folder of that name); rename the file"
+            )
+        return value
 
     @field_validator("body_html")
     @classmethod
@@ -367,21 +431,49 @@ class Issue(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     id: Slug = Field(description="The issue folder name, e.g. 2026-03-30; part of every URL.")
-    date: date
-    number: int = Field(ge=1, description="第N期: number within the year.")
-    total_number: int = Field(ge=1, description="总第N期.")
+    date: Annotated[date, AfterValidator(_year_in_range)]
+    number: int = Field(ge=1, description="第N期: number within the year.", json_schema_extra={"maximum": MAX_NUMBER})
+    total_number: int = Field(ge=1, description="总第N期.", json_schema_extra={"maximum": MAX_TOTAL_NUMBER})
     page_count: int = Field(ge=1, le=999, description="今日N版: pages of the print edition.")
     publish_time: AwareDatetime | None = Field(
         None, description="Embargo: hidden until then. Defaults to 00:00 of the date, local time."
     )
-    highlights: list[Highlight] = Field(default_factory=list, description="本期导读.")
-    pages: list[Page] = Field(min_length=1)
+    highlights: list[Highlight] = Field(
+        default_factory=list, description="本期导读.", json_schema_extra={"maxItems": MAX_HIGHLIGHTS}
+    )
+    pages: list[Page] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PAGES})
     sample: bool = Field(False, description="Marks made-up sample content.")
     note: OptLine = Field("", description="Shown on the issue page, e.g. where sample data is from.")
     timezone: str = Field("Asia/Shanghai", json_schema_extra={"readOnly": True})
 
+    @field_validator("number", "total_number")
+    @classmethod
+    def _numbers(cls, value: int, info: ValidationInfo) -> int:
+        limit = MAX_NUMBER if info.field_name == "number" else MAX_TOTAL_NUMBER
+        if value > limit:
+            raise out_of_range(f"must be at most {limit}")
+        return value
+
+    @field_validator("pages", "highlights", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any, info: ValidationInfo) -> Any:
+        limit = MAX_PAGES if info.field_name == "pages" else MAX_HIGHLIGHTS
+        if isinstance(value, list) and len(value) > limit:
+            raise too_many(f"{len(value)} entries; the limit is {limit}")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Issue:
+        articles = self.articles
+        if len(articles) > MAX_ARTICLES:
+            raise too_many(f"pages: {len(articles)} articles; the limit is {MAX_ARTICLES} per issue")
+        images = sum(len(a.images) for a in articles)
+        if images > MAX_ISSUE_IMAGES:
+            raise too_many(f"pages: {images} images; the limit is {MAX_ISSUE_IMAGES} per issue")
+        if self.id in {a.slug for a in articles}:
+            raise ValueError(f"pages: article {self.id!r} has the name of the issue (its PDF and EPUB); rename it")
+        if self.publish_time is not None:
+            _year_in_range(self.publish_time.astimezone(self.tz))  # the scheduler works in the local zone
         numbers = [p.number for p in self.pages]
         if len(set(numbers)) != len(numbers):
             raise ValueError(f"pages: page numbers repeat: {sorted(numbers)}")
