@@ -54,6 +54,13 @@ MAX_PAGES = 200  # pages (版) an issue carries
 MAX_HIGHLIGHTS = 50
 MAX_IMAGES = 20  # per article
 MAX_ISSUE_IMAGES = 200
+# Characters in a row with no place to break a line (no space, no ideograph): WeasyPrint's line breaking
+# is quadratic in the length of such a run (30,000 '[' take a minute to lay out). Text has no such runs;
+# 1,000 leaves room for the longest URL printed as text.
+MAX_UNBROKEN = 1_000
+_RUN_CHAR = "[^\\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff]"
+# The look-behind starts a match only where a run starts: linear, not quadratic, in the text's length.
+_UNBROKEN = re.compile(f"(?<!{_RUN_CHAR}){_RUN_CHAR}{{{MAX_UNBROKEN + 1},}}")
 # Names an article cannot have: its page would replace or shadow another file of issues/<id>/
 # (index.html, cover.png and thumbnail.* of the renderers, the media/ folder, the null renderer's file).
 RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null", "feed", "feeds", "opds", "assets"})
@@ -297,8 +304,15 @@ class Article(Model):
     @classmethod
     def _body(cls, value: str) -> str:
         check_chars(value)
-        if not markup.plain_text(value).strip():
+        text = markup.plain_text(value)
+        if not text.strip():
             raise ValueError("the article has no text")
+        run = _UNBROKEN.search(text)
+        if run:
+            raise too_many(
+                f"has {len(run.group())} characters in a row without a space ({run.group()[:10]}…); "
+                f"the limit is {MAX_UNBROKEN}: add spaces or shorten it"
+            )
         return value
 
     @field_validator("tags")
