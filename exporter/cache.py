@@ -34,6 +34,21 @@ class Memo:
         self._store(path, data)
         return data
 
+    def find(self, name: str, parts: Sequence[str]) -> bytes | None:
+        """The bytes stored for (name, parts), or None; a found entry is kept (used)."""
+        path = self.path(name, parts)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        self.used.add(path.name)
+        return data
+
+    def put(self, name: str, parts: Sequence[str], data: bytes) -> None:
+        path = self.path(name, parts)
+        self.used.add(path.name)
+        self._store(path, data)
+
     def entry(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> Path:
         """The file holding the bytes for (name, parts), stored from ``make()`` first when missing."""
         path = self.path(name, parts)

@@ -161,9 +161,10 @@ def _bad_values(data: Any) -> list[tuple[str, BadValue]]:
         if isinstance(value, BadValue):
             found.append((path, value))
         elif isinstance(value, dict):
-            items = list(value.items())
-            stack += [(f"{path}.{k}" if path else str(k), v) for k, v in reversed(items)]
-            found += [(path, k) for k in value if isinstance(k, BadValue)]
+            for k, v in reversed(list(value.items())):
+                stack.append((f"{path}.{k}" if path else str(k), v))
+                if isinstance(k, BadValue):  # a key: the problem is in the mapping holding it
+                    stack.append((path, k))
         elif isinstance(value, list):
             stack += [(f"{path}.{i}" if path else str(i), v) for i, v in reversed(list(enumerate(value)))]
     return found
@@ -302,11 +303,11 @@ def load_article(
     problems = []
     permalink = publication.url(f"issues/{issue_id}/{slug}.html")
     body_html = ""
-    if sizes is not None:
-        sizes[slug] = len(body)
     if len(body) > MAX_BODY_CHARS:  # before Markdown: pathological input is slow to parse
         message = f"has {len(body)} characters; the limit is {MAX_BODY_CHARS} (split the article)"
         raise ContentError(Problem(rel, "body", message, CODES["limit"]))
+    if sizes is not None:
+        sizes[slug] = len(body)
     try:
         check_chars(body)
         body_html = markup.render_markdown(body, permalink)

@@ -63,7 +63,7 @@ _RUN_CHAR = "[^\\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\uf
 _UNBROKEN = re.compile(f"(?<!{_RUN_CHAR}){_RUN_CHAR}{{{MAX_UNBROKEN + 1},}}")
 # Names an article cannot have: its page would replace or shadow another file of issues/<id>/
 # (index.html, cover.png and thumbnail.* of the renderers, the media/ folder, the null renderer's file).
-RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null", "feed", "feeds", "opds", "assets"})
+RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null"})
 
 
 def is_slug(value: str) -> bool:
@@ -486,8 +486,9 @@ class Issue(Model):
             raise too_many(f"pages: {images} images; the limit is {MAX_ISSUE_IMAGES} per issue")
         if self.id in {a.slug for a in articles}:
             raise ValueError(f"pages: article {self.id!r} has the name of the issue (its PDF and EPUB); rename it")
-        if self.publish_time is not None:
-            _year_in_range(self.publish_time.astimezone(self.tz))  # the scheduler works in the local zone
+        local = self.publish_time.astimezone(self.tz) if self.publish_time else None  # the scheduler's zone
+        if local is not None and not MIN_YEAR <= local.year <= MAX_YEAR:
+            raise out_of_range(f"publish_time: the year must be between {MIN_YEAR} and {MAX_YEAR} in {self.tz.key}")
         numbers = [p.number for p in self.pages]
         if len(set(numbers)) != len(numbers):
             raise ValueError(f"pages: page numbers repeat: {sorted(numbers)}")

@@ -49,6 +49,9 @@ KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
+FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
+RETRY_HINT = " (not tried again until the issue, the build options or the tools change)"
+
 CORE_MODULES = ("exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render")
 
 Progress = Callable[[str], None]
@@ -385,6 +388,21 @@ def build(
     return result
 
 
+def _failure_parts(key: str, options: dict[str, object]) -> list[str]:
+    """A failed render's memo key: the issue's build key and the options that steer the run (a longer
+    pdf_timeout may succeed where a shorter one failed)."""
+    return [key, json.dumps({k: options.get(k) for k in RUN_OPTIONS}, sort_keys=True, default=str)]
+
+
+def remembered_failure(memo: Memo, key: str, options: dict[str, object]) -> tuple[str, str] | None:
+    """(renderer, message) of an earlier failed render of the same issue, key and options."""
+    data = memo.find(FAILED, _failure_parts(key, options))
+    if data is None:
+        return None
+    where, _, message = data.decode("utf-8", "replace").partition("\0")
+    return where, message
+
+
 def _issue_key(env_key: str, pub_hash: str, issue_id: str, fingerprint: str) -> str:
     """The key of an issue in its folder, from the hash of the folder's files (IssueCache.key)."""
     return hashlib.sha256(f"{env_key}{pub_hash}{issue_id}{fingerprint}".encode()).hexdigest()
@@ -440,6 +458,7 @@ def _start_early(
     except (ContentError, OSError):
         return {}  # the plan reports it
     cache = load.IssueCache(releases.root / "cache", pub_text)
+    failures = Memo(releases.root / "render-cache")  # looked up only; the build's own memo keeps entries
     pub_hash = hashlib.sha256(pub_text).hexdigest()
     published = current.get("issues", {})
     started: dict[str, _Started] = {}
@@ -454,6 +473,8 @@ def _start_early(
                     continue
                 key = _issue_key(env_key, pub_hash, folder.name, fingerprint)
                 if published.get(folder.name, {}).get("key") == key:
+                    continue
+                if remembered_failure(failures, key, options) is not None:
                     continue
                 issue = cache.load(folder, publication)
             except (ContentError, OSError):
@@ -562,6 +583,10 @@ def _render(
     def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
         """Drop what the issue's render left; keep its last good version when there is one."""
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
+        if isinstance(exc, RenderError):  # not OSError: a vanished file or a full disk may pass
+            message = str(exc) if str(exc).endswith(RETRY_HINT) else str(exc) + RETRY_HINT
+            memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{message}".encode())
+            exc = RenderError(message)
         result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
         plan.issues.remove(issue)
         last_good = _last_good(releases, plan.publication, previous)
@@ -618,6 +643,11 @@ def _render(
             if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
                 result.reused.append(issue.id)
                 manifest["issues"][issue.id] = previous
+                continue
+            failed = remembered_failure(memo, key, options)
+            if failed is not None:  # the same render failed before (a timeout, say): do not retry it
+                _cancel([early.pop(issue.id).waits] if issue.id in early else [])
+                fail(issue, previous, RenderError(failed[1]), failed[0])
                 continue
             say(f"[{n}/{len(issues)}] {issue.id}")
             waits: Waits = []
