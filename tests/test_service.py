@@ -525,6 +525,35 @@ def test_new_issue_reaches_feeds_and_opds(tmp_path: Path) -> None:
         service.close()
 
 
+def test_far_future_publish_times_keep_the_scheduler_and_status_running(tmp_path: Path) -> None:
+    """Year 9999 at -12:00 overflowed the scheduler's local time after every build and /_status answered
+    500: it is refused for that issue alone; the latest allowed time is scheduled and shown."""
+    content = copy_content(SAMPLE, tmp_path / "content")
+    far, latest = "9999-12-31T23:59:59-12:00", "2099-12-31T23:59:59+08:00"
+    write_issue(content / "2026-04-06", "2026-04-06", 12, 2664, publish_time=far)
+    write_issue(content / "2026-04-13", "2026-04-13", 13, 2665, publish_time=latest)
+    service = Service(content, tmp_path / "out", tmp_path / "service.log")
+    try:
+        doc = service.wait_ready()["service"]
+        assert doc["last_error"] is None, doc["last_error"]
+        (problem,) = doc["last_build"]["problems"]["2026-04-06"]
+        assert problem.startswith("2026-04-06/issue.yaml: publish_time: the year must be between 1900 and 2099")
+        assert problem.endswith("[E206]")
+        assert doc["last_build"]["embargoed"] == ["2026-04-13"]
+        assert doc["next_embargo"] == latest
+        assert [j["next_run"] for j in doc["jobs"] if j["id"] == "embargo"] == [latest]
+        assert {"2026-03-30", "2026-03-23"} == set(service.published())
+        # The service goes on building: a touch of the content is picked up and nothing fails.
+        shutil.copytree(write_issue(tmp_path / "new", "2026-04-20", 14, 2666), content / "2026-04-20")
+        poll(lambda: "2026-04-20" in service.published(), 30, "the next issue after the refused one")
+        assert service.status()["service"]["last_error"] is None
+        assert "Traceback" not in service.log()
+        code, _ = service.stop()
+        assert code == 0
+    finally:
+        service.close()
+
+
 # -- the command line ------------------------------------------------------------------------------
 
 
