@@ -50,7 +50,7 @@ TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3"
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
 FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
-RETRY_HINT = " (not tried again until the issue, the build options or the tools change)"
+RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
 
 CORE_MODULES = ("exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render")
 
@@ -583,10 +583,8 @@ def _render(
     def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
         """Drop what the issue's render left; keep its last good version when there is one."""
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
-        if isinstance(exc, RenderError):  # not OSError: a vanished file or a full disk may pass
-            message = str(exc) if str(exc).endswith(RETRY_HINT) else str(exc) + RETRY_HINT
-            memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{message}".encode())
-            exc = RenderError(message)
+        if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
+            memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
         result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
         plan.issues.remove(issue)
         last_good = _last_good(releases, plan.publication, previous)
@@ -647,7 +645,7 @@ def _render(
             failed = remembered_failure(memo, key, options)
             if failed is not None:  # the same render failed before (a timeout, say): do not retry it
                 _cancel([early.pop(issue.id).waits] if issue.id in early else [])
-                fail(issue, previous, RenderError(failed[1]), failed[0])
+                fail(issue, previous, RenderError(failed[1] + RETRY_HINT), failed[0])
                 continue
             say(f"[{n}/{len(issues)}] {issue.id}")
             waits: Waits = []

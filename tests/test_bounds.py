@@ -237,7 +237,7 @@ def test_a_failed_render_is_not_retried_for_the_same_key_and_options(tmp_path: P
     first = build(content, out, ("pdf", "null"), options=fast, progress=seen.append)
     assert f"[1/1] {SEED_ID}" in seen
     (problem,) = first.problems[SEED_ID]
-    assert problem.code == "E401" and problem.message.endswith(RETRY_HINT)
+    assert problem.code == "E401" and "did not finish within" in problem.message and RETRY_HINT not in problem.message
     memo = out.parent / f".{out.name}.releases" / "render-cache"
     assert len([p for p in memo.iterdir() if p.read_bytes().startswith(b"pdf\0")]) == 1
 
@@ -245,7 +245,7 @@ def test_a_failed_render_is_not_retried_for_the_same_key_and_options(tmp_path: P
     started = time.perf_counter()
     second = build(content, out, ("pdf", "null"), options=fast, progress=seen.append)
     assert not [m for m in seen if m.endswith(SEED_ID)], "the failed render was tried again"
-    assert [str(p) for p in second.problems[SEED_ID]] == [str(problem)]
+    assert [p.message for p in second.problems[SEED_ID]] == [problem.message + RETRY_HINT]
     assert SEED_ID not in second.rendered
     assert time.perf_counter() - started < 5
 
