@@ -14,7 +14,7 @@ import yaml
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SENTENCE_END = tuple("。！？!?…”’」』）)：:；;")
-_NAME = re.compile(f"^[{CJK}·]{{2,5}}$")
+_NAME = re.compile(f"[{CJK}·]{{2,5}}")  # fullmatch: "$" would match before a final newline
 _NOT_NAME = set("的了到从在是和与及为将对等")
 
 
@@ -59,7 +59,7 @@ def markdown_escape(text: str) -> str:
 def person_names(field: str) -> list[str]:
     """Names from a reporter field, dropping the fragments of body text some sites put there."""
     names = [n for n in re.split(r"[\s,，、]+", field.strip()) if n]
-    return [n for n in names if _NAME.match(n) and not (set(n) & _NOT_NAME)]
+    return [n for n in names if _NAME.fullmatch(n) and not (set(n) & _NOT_NAME)]
 
 
 def write_article(path: Path, meta: dict[str, Any], paragraphs: list[str]) -> None:
