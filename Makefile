@@ -10,11 +10,14 @@ APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 f
 APT_TEST := poppler-utils qpdf default-jre-headless
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The URL feeds, OPDS and the EPUB point at: follows HOST and PORT (make run PORT=8731); set it to the
+# public URL when a proxy serves the output (make run BASE_URL=https://paper.example.cn/herald/).
+BASE_URL ?= http://$(HOST):$(PORT)/
 
 .PHONY: run test setup test-setup system-packages test-packages venv build serve lint bench clean schema lock
 
 run: setup build
-	$(PY) schedule.py --content content --out output --host $(HOST) --port $(PORT)
+	$(PY) schedule.py --content content --out output --host $(HOST) --port $(PORT) --option base_url=$(BASE_URL)
 
 test: test-setup
 	$(PY) -m pytest -q
@@ -58,7 +61,7 @@ lock:
 	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 build: setup
-	$(VENV)/bin/exporter build --content content --out output
+	$(VENV)/bin/exporter build --content content --out output --option base_url=$(BASE_URL)
 
 serve: setup
 	$(VENV)/bin/exporter serve --out output --host $(HOST) --port $(PORT)

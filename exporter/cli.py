@@ -25,6 +25,26 @@ OUT = click.option(
 )  # fmt: skip
 
 
+def _parse_options(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, object]:
+    from exporter.options import OptionError, parse_options
+
+    try:
+        return parse_options(value)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _option_help() -> str:
+    from exporter.options import describe
+
+    return f"A build option as KEY=VALUE (repeatable). {describe()}."
+
+
+OPTION = click.option(
+    "--option", "options", multiple=True, metavar="KEY=VALUE", callback=_parse_options, help=_option_help(),
+)  # fmt: skip
+
+
 def _fail(exc: ExporterError) -> None:
     click.echo(str(exc), err=True)
     sys.exit(exc.exit_code)
@@ -65,7 +85,10 @@ def validate(content: Path) -> None:
 )  # fmt: skip
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]), help="Embargo clock (testing).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary and problems.")
-def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, quiet: bool) -> None:
+@OPTION
+def build(
+    content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, quiet: bool, options: dict[str, object]
+) -> None:
     """Validate, render what changed and publish the output atomically."""
     from exporter.publish import build as run_build
     from exporter.render import DEFAULT_FORMATS
@@ -77,7 +100,7 @@ def build(content: Path, out: Path, formats: tuple[str, ...], now: datetime | No
             click.echo(f"\r\033[K{message}", err=True, nl=False)
 
     try:
-        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress)
+        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress, options=options)
     except ExporterError as exc:
         if show:
             click.echo("\r\033[K", err=True, nl=False)
@@ -175,9 +198,10 @@ def serve(out: Path, host: str, port: int) -> None:
 @click.option("--access-log", is_flag=True, help="Log every HTTP request (off: the proxy in front logs them).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))  # fmt: skip
+@OPTION
 def run_service(
     content: Path, out: Path, host: str, port: int, formats: tuple[str, ...], debounce: float, reconcile: float,
-    stop_timeout: float, access_log: bool, log_level: str,
+    stop_timeout: float, access_log: bool, log_level: str, options: dict[str, object],
 ) -> None:  # fmt: skip
     """Serve the output and keep it current: build at start-up, rebuild when the content changes, publish
     embargoed issues at their time. Runs until SIGTERM/SIGINT (the same service as schedule.py)."""
@@ -195,7 +219,7 @@ def run_service(
         raise click.BadParameter(f"{out} exists and is not an exporter output link", param_hint="--out")
     configure_logging(log_level)
     settings = Settings(content, out, formats, host=host, port=port, debounce=debounce, reconcile=reconcile,
-                        stop_timeout=stop_timeout, access_log=access_log)  # fmt: skip
+                        stop_timeout=stop_timeout, access_log=access_log, options=options)  # fmt: skip
     sys.exit(Service(settings).run())
 
 

@@ -260,16 +260,25 @@ def problems_from(exc: ValidationError, file: str, prefix: str = "") -> list[Pro
 # -- publication ---------------------------------------------------------------------------------
 
 
-def load_publication(root: Path) -> Publication:
+def load_publication(root: Path, base_url: str | None = None) -> Publication:
+    """publication.yaml; ``base_url`` (the build option) replaces the file's base_url."""
     path = root / PUBLICATION_FILE
     rel = _rel(path, root)
     if not path.exists():
         raise ContentError(Problem(rel, "", "is missing: the content root needs one", "E301"))
     data = parse_yaml(read_text(path, root), rel)
+    if base_url is not None and isinstance(data, dict):
+        data["base_url"] = base_url
     try:
         return Publication.model_validate(data)
     except ValidationError as exc:
         raise ContentError(*problems_from(exc, rel)) from None
+
+
+def publication_bytes(root: Path, base_url: str | None = None) -> bytes:
+    """What the publication contributes to the build keys: the file, and a base_url option if given."""
+    text = (root / PUBLICATION_FILE).read_bytes()
+    return text if base_url is None else text + b"\0base_url=" + base_url.encode()
 
 
 # -- issues --------------------------------------------------------------------------------------
@@ -409,18 +418,21 @@ class Content:
             yield from probs
 
 
-def load_content(root: Path, only: set[str] | None = None, cache: Path | None = None) -> Content:
+def load_content(
+    root: Path, only: set[str] | None = None, cache: Path | None = None, base_url: str | None = None
+) -> Content:
     """Load the publication and every issue; invalid issues are collected, not raised.
 
     A broken publication.yaml raises ContentError: nothing can be published without it. With a
     ``cache`` folder, issues whose files did not change are taken from there (see IssueCache).
+    ``base_url`` (the build option) replaces publication.yaml's.
     """
     root = Path(root)
     if not root.is_dir():
         raise ContentError(Problem(str(root), "", "content folder does not exist", "E301"))
-    publication = load_publication(root)
+    publication = load_publication(root, base_url)
     content = Content(root=root, publication=publication)
-    issue_cache = IssueCache(cache, (root / PUBLICATION_FILE).read_bytes()) if cache else None
+    issue_cache = IssueCache(cache, publication_bytes(root, base_url)) if cache else None
     seen_totals: dict[int, str] = {}
     for link in sorted(p for p in root.iterdir() if p.is_symlink() and not p.name.startswith((".", "_"))):
         if link.is_dir() and (only is None or link.name in only):  # issue_dirs skips links: say so

@@ -344,6 +344,8 @@ def build(
     say = progress or (lambda _msg: None)
     releases = Releases(out)
     result = BuildResult()
+    base_url = (options or {}).get("base_url")
+    base_url = str(base_url) if base_url else None
     with releases.lock():
         releases.clear_staging()
         renderers = [get(name) for name in formats]
@@ -354,9 +356,9 @@ def build(
         try:
             early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
                                  formats, templates_dir, options or {})  # fmt: skip
-            plan = _plan(Path(content_root), releases, current, env_key, now, result)
+            plan = _plan(Path(content_root), releases, current, env_key, now, result, base_url)
             result.next_embargo = next_embargo(plan.hidden, now)
-            publication_text = (Path(content_root) / load.PUBLICATION_FILE).read_bytes()
+            publication_text = load.publication_bytes(Path(content_root), base_url)
             edition_key = hashlib.sha256(
                 env_key.encode()
                 + hashlib.sha256(publication_text).digest()
@@ -452,8 +454,9 @@ def _start_early(
     if not starters:
         return {}
     try:
-        publication = load.load_publication(root)
-        pub_text = (root / load.PUBLICATION_FILE).read_bytes()
+        base_url = str(options["base_url"]) if options.get("base_url") else None
+        publication = load.load_publication(root, base_url)
+        pub_text = load.publication_bytes(root, base_url)
         folders = load.issue_dirs(root)
     except (ContentError, OSError):
         return {}  # the plan reports it
@@ -500,10 +503,16 @@ def _start_early(
 
 
 def _plan(
-    root: Path, releases: Releases, current: dict[str, Any], env_key: str, now: datetime, result: BuildResult
+    root: Path,
+    releases: Releases,
+    current: dict[str, Any],
+    env_key: str,
+    now: datetime,
+    result: BuildResult,
+    base_url: str | None = None,
 ) -> _Plan:
-    content = load.load_content(root, cache=releases.root / "cache")  # see SPECIAL_FOLDERS
-    pub_hash = hashlib.sha256((root / load.PUBLICATION_FILE).read_bytes()).hexdigest()
+    content = load.load_content(root, cache=releases.root / "cache", base_url=base_url)  # see SPECIAL_FOLDERS
+    pub_hash = hashlib.sha256(load.publication_bytes(root, base_url)).hexdigest()
     issues: list[Issue] = []
     sources: dict[str, Path] = {}
     keys: dict[str, str] = {}
