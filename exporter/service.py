@@ -372,6 +372,8 @@ class Service:
 
     def run(self) -> int:
         """Start everything, serve until SIGTERM/SIGINT, stop cleanly; the exit status."""
+        import uvicorn
+
         from exporter.serve import create_app, server_config
 
         for signum in (signal.SIGTERM, signal.SIGINT):

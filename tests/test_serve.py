@@ -406,7 +406,6 @@ def test_huge_heads_do_not_grow_the_server(site: tuple[Server, Path]) -> None:
         thread.start()
     for thread in threads:
         thread.join(60)
-    del head
     assert len(results) == 4
     assert all(sent < 50 * 1024 * 1024 for sent, _ in results), [sent for sent, _ in results]
     grown = rss() - before
@@ -606,8 +605,10 @@ def test_status_has_no_paths_and_current_problems(tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = build(content, out, ("site", "null"))
     releases = tmp_path / ".out.releases"
-    service_state = {"last_error": {"message": f"PublishError: {out} exists and is not an exporter output link"},
-                     "log": f"wrote {releases}/{first.release}/null.txt and {content}/2026-03-30/issue.yaml"}  # fmt: skip
+    service_state = {
+        "last_error": {"message": f"PublishError: {out} exists and is not an exporter output link"},
+        "log": f"wrote {releases}/{first.release}/null.txt and {content}/2026-03-30/issue.yaml",
+    }
     server = Server(out, status=lambda: service_state, private=[content])
     try:
         doc = server.client.get("/_status")
