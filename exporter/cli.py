@@ -38,8 +38,9 @@ def _networks(ctx: click.Context, param: click.Parameter, values: tuple[str, ...
 
 STATUS_FROM = click.option(
     "--status-from", "status_from", multiple=True, metavar="CIDR", callback=_networks,
-    help="A network that may read /_status (repeatable; e.g. 10.0.0.0/8, 192.0.2.7). "
-    "Default: loopback only (127.0.0.0/8, ::1); everyone else gets 403.",
+    help="A network that may read /_status (repeatable; e.g. 10.0.0.0/8, 192.0.2.7; 0.0.0.0/0 and ::/0 for "
+    "everyone). Default: loopback only (127.0.0.0/8, ::1). Given, only the networks listed may (add "
+    "127.0.0.0/8 to keep loopback); the rest get 403. The client is the TCP peer: forwarding headers only narrow.",
 )  # fmt: skip
 
 
