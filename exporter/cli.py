@@ -45,6 +45,25 @@ OPTION = click.option(
 )  # fmt: skip
 
 
+def _networks(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    from exporter.serve import parse_networks
+
+    for value in values:
+        try:
+            parse_networks([value])
+        except ValueError as exc:
+            raise click.BadParameter(f"{value}: {exc}") from None
+    return values
+
+
+STATUS_FROM = click.option(
+    "--status-from", "status_from", multiple=True, metavar="CIDR", callback=_networks,
+    help="A network that may read /_status (repeatable; e.g. 10.0.0.0/8, 192.0.2.7; 0.0.0.0/0 and ::/0 for "
+    "everyone). Default: loopback only (127.0.0.0/8, ::1). Given, only the networks listed may (add "
+    "127.0.0.0/8 to keep loopback); the rest get 403. The client is the TCP peer: forwarding headers only narrow.",
+)  # fmt: skip
+
+
 def _fail(exc: ExporterError) -> None:
     click.echo(str(exc), err=True)
     sys.exit(exc.exit_code)
@@ -175,11 +194,12 @@ def new(content: Path, day: datetime) -> None:
 @OUT
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(out: Path, host: str, port: int) -> None:
+@STATUS_FROM
+def serve(out: Path, host: str, port: int, status_from: tuple[str, ...]) -> None:
     """Serve the output folder over HTTP (feeds, OPDS, PDF and EPUB with the right media types)."""
     from exporter.serve import run
 
-    run(out, host=host, port=port)
+    run(out, host=host, port=port, status_from=status_from)
 
 
 @main.command("run")
@@ -196,12 +216,13 @@ def serve(out: Path, host: str, port: int) -> None:
 @click.option("--stop-timeout", default=10.0, show_default=True, type=float,
               help="On SIGTERM, seconds to wait for a build to stop before abandoning it.")  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every HTTP request (off: the proxy in front logs them).")
+@STATUS_FROM
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))  # fmt: skip
 @OPTION
 def run_service(
     content: Path, out: Path, host: str, port: int, formats: tuple[str, ...], debounce: float, reconcile: float,
-    stop_timeout: float, access_log: bool, log_level: str, options: dict[str, object],
+    stop_timeout: float, access_log: bool, status_from: tuple[str, ...], log_level: str, options: dict[str, object],
 ) -> None:  # fmt: skip
     """Serve the output and keep it current: build at start-up, rebuild when the content changes, publish
     embargoed issues at their time. Runs until SIGTERM/SIGINT (the same service as schedule.py)."""
@@ -219,7 +240,8 @@ def run_service(
         raise click.BadParameter(f"{out} exists and is not an exporter output link", param_hint="--out")
     configure_logging(log_level)
     settings = Settings(content, out, formats, host=host, port=port, debounce=debounce, reconcile=reconcile,
-                        stop_timeout=stop_timeout, access_log=access_log, options=options)  # fmt: skip
+                        stop_timeout=stop_timeout, access_log=access_log, status_from=status_from,
+                        options=options)  # fmt: skip
     sys.exit(Service(settings).run())
 
 

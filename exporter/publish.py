@@ -46,6 +46,7 @@ RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never ch
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
 KEEP_RELEASES = 3
+LAST_BUILD = ".last-build"  # the latest build's release and problems, for /_status (exporter.serve)
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
@@ -145,6 +146,23 @@ class Releases:
         except (OSError, ValueError):
             return {}
         return data if data.get("format") == MANIFEST_FORMAT else {}
+
+    def record_last_build(self, result: BuildResult) -> None:
+        """Note the release served and this build's problems in ``.last-build`` for /_status: a build that
+        publishes nothing new (a published issue broke and is kept) leaves the manifest as it was."""
+        problems = {k: [str(p) for p in v] for k, v in sorted(result.problems.items())}
+        data = json.dumps({"release": result.release, "problems": problems}, sort_keys=True).encode()
+        path = self.root / LAST_BUILD
+        try:
+            if path.read_bytes() == data:
+                return
+        except OSError:
+            pass
+        try:
+            atomic_write(path, data)
+        except OSError:  # /_status then falls back to the manifest's problems; the build itself is fine
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def release_dir(self, release: str) -> Path:
         return self.root / release
@@ -371,6 +389,7 @@ def build(
                 result.reused = [i.id for i in plan.issues]
                 result.files = len(current.get("files", {}))
                 result.seconds = time.perf_counter() - started
+                releases.record_last_build(result)
                 return result
             manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
                                         options or {}, say, result, early)  # fmt: skip
@@ -385,6 +404,7 @@ def build(
             raise
         result.changed = release != result.release
         result.release = release
+        releases.record_last_build(result)
         releases.collect_garbage()
     result.seconds = time.perf_counter() - started
     return result

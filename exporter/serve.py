@@ -21,33 +21,54 @@ What a client gets:
 - ``Cache-Control``: feeds, catalogs and pages may be cached 5 minutes, other files an hour; the ETag
   makes the revalidation after that cheap;
 - ``/_status``: the release served, when it was built, the issues it publishes and the problems the
-  build reported, plus the scheduler's state when the service runs it (``exporter run``).
+  latest build reported (``.OUT.releases/.last-build``, written by every build, so a build that
+  published nothing new still updates them), plus the scheduler's state when the service runs it
+  (``exporter run``). Only for clients in the allowed networks (loopback unless ``--status-from``
+  says otherwise), 403 for the rest; no absolute server path and no embargoed issue id in it.
+
+Who is the client: the TCP peer address, never a header (uvicorn's proxy-header rewriting is off).
+A forwarding header (``Forwarded``, ``X-Forwarded-For``, ``X-Real-IP``) can only narrow access: every
+address it lists must be allowed too, so a request a local reverse proxy forwards for a remote
+reader (which then carries the reader's address) is refused. A proxy that forwards without any such
+header makes every reader look local: do not proxy ``/_status`` through it.
+
+Limits: the request head (request line and headers) is at most ``MAX_HEAD`` bytes; a bigger one gets
+431 and the connection is closed, whatever the parser (see :func:`server_config`, which every start
+path uses). A byte position of more than ``MAX_DIGITS`` digits is larger than any file; an
+If-Modified-Since that is not a valid date is ignored (RFC 9110 13.1.3).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import re
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from exporter.publish import MANIFEST_FORMAT
+from exporter.publish import LAST_BUILD, MANIFEST_FORMAT
 from exporter.render import EDITION_LINKS
 
 STATUS_PATH = "/_status"
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # who may read /_status unless told otherwise
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+MAX_HEAD = 64 * 1024  # bytes of request line + headers
+MAX_DIGITS = 18  # a byte position with more digits is beyond any file (10**18 bytes is an exabyte)
 SMALL_FILE = 256 * 1024  # read whole files up to this size; stream bigger ones
 CHUNK = 64 * 1024
 SNIFF = 8192  # bytes read to tell an RSS from an Atom document, and an OPDS catalog's kind
@@ -98,9 +119,13 @@ _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ROOT_ELEMENT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
 _LINK = re.compile(rb"<(?:[\w.-]+:)?link\b[^>]*>", re.S)
 _ATTR = re.compile(rb"""\b(rel|type)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
+_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*")
+# An absolute path (two segments or more, or a file: URL) not inside a URL or a relative path.
+_ABSOLUTE = re.compile(r"(?<![\w.:/~%-])(?:file://)?/(?:[^\s'\"<>()\[\]{},;:/]+/)+[^\s'\"<>()\[\]{},;:/]*")
 
 StatusFn = Callable[[], dict[str, Any]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 # -- pure helpers (tested directly) ----------------------------------------------------------------
@@ -178,8 +203,20 @@ def etag_matches(header: str, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
 
 
+def _position(digits: str) -> int:
+    """A byte position; one of more than MAX_DIGITS digits (4,301 nines, say) is 10**MAX_DIGITS, which is
+    beyond the end of any file and so means what any too-large position means (RFC 9110 14.1.2)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= MAX_DIGITS else 10**MAX_DIGITS
+
+
 def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
-    """One byte range → (first, last); "unsatisfiable"; or None to ignore the header (serve it all)."""
+    """One byte range → (first, last); "unsatisfiable"; or None to ignore the header (serve it all).
+
+    Positions past the end behave as RFC 9110 says, however many digits they have: a last position
+    is cut to the end of the file, a suffix longer than the file is the whole file, a first position
+    past the end is unsatisfiable (416).
+    """
     match = _RANGE.fullmatch(header)
     if not match:
         return None  # not bytes, malformed, or several ranges
@@ -187,12 +224,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if not first and not last:
         return None
     if not first:
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - suffix), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:
@@ -221,6 +258,74 @@ def _read_range(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
             yield data
     finally:
         handle.close()
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """``--status-from`` values (``10.0.0.0/8``, ``192.0.2.7``, ``::1``) as networks; ValueError if one is not."""
+    return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
+
+
+def _address(text: str) -> Address | None:
+    """An address as a peer or a forwarding header gives it (``1.2.3.4:80``, ``"[::1]:80"``), or None."""
+    text = text.strip().strip('"').strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # ::ffff:127.0.0.1 on a dual-stack socket
+    return address
+
+
+def _allowed(text: str, networks: tuple[Network, ...]) -> bool:
+    address = _address(text)
+    return address is not None and any(address in network for network in networks)
+
+
+def status_allowed(client: str | None, headers: Iterable[tuple[str, str]], networks: tuple[Network, ...]) -> bool:
+    """Whether a request may read /_status: its TCP peer is in ``networks``, and so is every address a
+    forwarding header names (headers only narrow: an unknown or unreadable one refuses)."""
+    if client is None or not _allowed(client, networks):
+        return False
+    for name, value in headers:
+        name = name.lower()
+        if name not in FORWARDING_HEADERS:
+            continue
+        for element in value.split(","):
+            if name == "forwarded":
+                for pair in element.split(";"):
+                    key, _, given = pair.partition("=")
+                    if key.strip().lower() == "for" and not _allowed(given, networks):
+                        return False
+            elif not _allowed(element, networks):
+                return False
+    return True
+
+
+def scrub(value: Any, roots: Iterable[str]) -> Any:
+    """``value`` (a JSON document) without absolute paths: below a known root relative to it, any other
+    one cut to its last name (``…/name``)."""
+    prefixes = sorted({root.rstrip(os.sep) + os.sep for root in roots if root.strip(os.sep)}, key=len, reverse=True)
+
+    def clean(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return _ABSOLUTE.sub(lambda m: "…/" + m.group(0).rstrip("/").rpartition("/")[2], text)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return clean(item)
+        if isinstance(item, dict):
+            return {clean(str(k)): walk(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
 
 
 def _iso(timestamp: float) -> str:
@@ -315,13 +420,31 @@ class Output:
                 built = _iso(os.stat(os.path.join(os.path.dirname(root), f"{os.path.basename(root)}.json")).st_mtime)
             except OSError:
                 built = None
+        release = manifest.get("release") or os.path.basename(root)
         return {
-            "release": manifest.get("release") or os.path.basename(root),
+            "release": release,
             "built": built,
             "published": sorted(manifest.get("issues", {}), reverse=True),
-            "problems": manifest.get("problems", {}),
+            "problems": self.problems(root, release, manifest),
             "files": len(manifest.get("files", {})),
         }
+
+    def problems(self, root: str, release: str, manifest: dict[str, Any]) -> Any:
+        """The latest build's problems: a build that publishes nothing new (a published issue breaks
+        and is kept) leaves the manifest as it was, but records them in ``.last-build``."""
+        try:
+            with open(os.path.join(os.path.dirname(root), LAST_BUILD), "rb") as handle:
+                latest = json.load(handle)
+        except (OSError, ValueError):
+            latest = None
+        if isinstance(latest, dict) and latest.get("release") == release and isinstance(latest.get("problems"), dict):
+            return latest["problems"]
+        return manifest.get("problems", {})
+
+    def private_roots(self) -> list[str]:
+        """The server's folders, which /_status names relative to them."""
+        parent = str(self.out.parent)
+        return [parent, os.path.realpath(parent)]
 
 
 def _not_found() -> Response:
@@ -390,7 +513,7 @@ def serve_file(output: Output, request: Request) -> Response:
                 since = since.replace(tzinfo=UTC)
             # A date in the future is not a valid validator (RFC 9110 13.1.3): ignore it.
             not_modified = int(st.st_mtime) <= since.timestamp() <= datetime.now(UTC).timestamp() + 60
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # not an HTTP-date: ignore it
             not_modified = False
     if not_modified:
         handle.close()
@@ -419,15 +542,33 @@ def serve_file(output: Output, request: Request) -> Response:
     return StreamingResponse(_read_range(handle, start, length), status_code=status, headers=headers)
 
 
-def create_app(out: Path, status: StatusFn | None = None) -> Starlette:
-    """The ASGI application serving ``out``; ``status`` adds the service's state to ``/_status``."""
+def create_app(
+    out: Path,
+    status: StatusFn | None = None,
+    status_from: Iterable[str] = (),
+    private: Iterable[Path] = (),
+) -> Starlette:
+    """The ASGI application serving ``out``; ``status`` adds the service's state to ``/_status``.
+
+    ``status_from``: the networks that may read ``/_status`` (default: loopback); ``private``: more
+    folders (the content root) that ``/_status`` names relative to them, never absolutely.
+    """
     output = Output(out)
+    networks = parse_networks(status_from or LOOPBACK)
+    roots = output.private_roots()
+    for folder in private:
+        roots += [os.path.abspath(folder), os.path.realpath(folder)]
 
     def status_endpoint(request: Request) -> Response:
+        client = request.scope.get("client")
+        if not status_allowed(client[0] if client else None, request.headers.items(), networks):
+            return PlainTextResponse("Forbidden\n", status_code=403, headers={"Cache-Control": "no-store"})
         doc = output.status()
         if status is not None:
             doc["service"] = status()
-        return JSONResponse(doc, headers={"Cache-Control": "no-store"}, media_type="application/json; charset=utf-8")
+        return JSONResponse(
+            scrub(doc, roots), headers={"Cache-Control": "no-store"}, media_type="application/json; charset=utf-8"
+        )
 
     def file_endpoint(request: Request) -> Response:
         return serve_file(output, request)
@@ -440,8 +581,72 @@ def create_app(out: Path, status: StatusFn | None = None) -> Starlette:
     )
 
 
-def run(out: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve ``out`` until interrupted (``exporter serve``); the service uses :func:`create_app` itself."""
-    import uvicorn
+class BoundedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a bound on the request head.
 
-    uvicorn.run(create_app(out), host=host, port=port, timeout_graceful_shutdown=5)
+    httptools (llhttp) has no limit of its own: it gathers a header of any size in memory (4
+    connections with 100 MB headers took the server to 518 MB). Data is fed to the parser in pieces
+    while a head is being read; past ``MAX_HEAD`` bytes the client gets 431 and the connection closes.
+    uvicorn's h11 protocol has ``h11_max_incomplete_event_size`` for this (set too, in case).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True  # reading a request line and headers
+        self._head_size = 0
+
+    def data_received(self, data: bytes) -> None:
+        while data:
+            if not self._in_head:
+                super().data_received(data)
+                return
+            room = MAX_HEAD - self._head_size
+            if room <= 0:
+                self._refuse()
+                return
+            piece, data = data[:room], data[room:]
+            self._head_size += len(piece)
+            super().data_received(piece)
+            if self.transport.is_closing():
+                return
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._head_size = False, 0
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
+
+    def _refuse(self) -> None:
+        self.logger.warning("Request head larger than %d bytes: 431, connection closed.", MAX_HEAD)
+        if self.cycle is None or self.cycle.response_complete:  # not in the middle of another response
+            body = b"Request Header Fields Too Large\n"
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            )
+        self.transport.close()
+
+
+def server_config(app: Any, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> uvicorn.Config:
+    """The uvicorn settings every start path uses (``exporter serve``, ``exporter run``, schedule.py, tests).
+
+    httptools with the head bound above; no WebSocket; no proxy-header rewriting (the client address
+    is the TCP peer's: /_status decides on it); no lifespan events.
+    """
+    settings: dict[str, Any] = {
+        "http": BoundedHttpTools,
+        "h11_max_incomplete_event_size": MAX_HEAD,
+        "ws": "none",
+        "proxy_headers": False,
+        "lifespan": "off",
+        "timeout_graceful_shutdown": 5,
+    }
+    settings.update(options)
+    return uvicorn.Config(app, host=host, port=port, **settings)
+
+
+def run(out: Path, host: str = "127.0.0.1", port: int = 8000, status_from: Iterable[str] = ()) -> None:
+    """Serve ``out`` until interrupted (``exporter serve``)."""
+    uvicorn.Server(server_config(create_app(out, status_from=status_from), host=host, port=port)).run()

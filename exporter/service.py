@@ -11,7 +11,8 @@
     every job runs _run(): one build at a time. A trigger that arrives during a build marks the
     service dirty and the running job makes another pass afterwards (APScheduler itself drops a
     trigger while a job is at max_instances, so that must not be the only record of a change).
-    uvicorn in the main thread serves OUT (exporter.serve) with the service state on /_status.
+    uvicorn in the main thread serves OUT (exporter.serve) with the service state on /_status
+    (loopback only unless ``status_from`` widens it; embargoed issues as a count, no paths).
 
 Publishing rules:
 
@@ -98,6 +99,7 @@ class Settings:
     max_wait: float = 120.0  # build anyway after waiting this long for quiet (a file written forever)
     access_log: bool = False
     options: dict[str, object] = field(default_factory=dict)
+    status_from: tuple[str, ...] = ()  # networks that may read /_status; () is loopback only
 
 
 class BuildAbandoned(Exception):
@@ -319,7 +321,7 @@ class Service:
             "rendered": result.rendered,
             "reused": result.reused,
             "kept": result.kept,
-            "embargoed": result.embargoed,
+            "embargoed": len(result.embargoed),  # a count: /_status must not tell what is coming
             "problems": problems,
             "timings": {k: round(v, 3) for k, v in result.timings.items()},
             "summary": result.summary(),
@@ -372,20 +374,13 @@ class Service:
         """Start everything, serve until SIGTERM/SIGINT, stop cleanly; the exit status."""
         import uvicorn
 
-        from exporter.serve import create_app
+        from exporter.serve import create_app, server_config
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         s = self.settings
-        config = uvicorn.Config(
-            create_app(self.out, status=self.status),
-            host=s.host,
-            port=s.port,
-            log_config=None,
-            access_log=s.access_log,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
+        app = create_app(self.out, status=self.status, status_from=s.status_from, private=[self.content])
+        config = server_config(app, host=s.host, port=s.port, log_config=None, access_log=s.access_log)
         try:
             sock = config.bind_socket()  # first: a taken port fails before anything is built
         except SystemExit:

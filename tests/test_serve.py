@@ -12,19 +12,32 @@ import http.client
 import json
 import os
 import random
+import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 
 from exporter.publish import build
-from exporter.serve import SMALL_FILE, clean_path, create_app, media_type, parse_range
+from exporter.serve import (
+    MAX_HEAD,
+    SMALL_FILE,
+    clean_path,
+    create_app,
+    media_type,
+    parse_networks,
+    parse_range,
+    scrub,
+    server_config,
+    status_allowed,
+)
 from tests.conftest import SAMPLE, copy_content
 
 MARKER = "OUTSIDE-THE-RELEASE-MARKER"
@@ -85,11 +98,11 @@ def point(out: Path, target: Path) -> None:
 class Server:
     """uvicorn in a thread on a free loopback port, serving one output link."""
 
-    def __init__(self, out: Path, status: Callable[[], dict[str, object]] | None = None) -> None:
+    def __init__(self, out: Path, status: Callable[[], dict[str, object]] | None = None, **app: Any) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(create_app(out, status), log_config=None, lifespan="off", log_level="warning")
+        config = server_config(create_app(out, status, **app), log_config=None, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
@@ -173,6 +186,14 @@ def test_clean_path(path: str, expected: str | None) -> None:
         ("bytes=0-1,5-6", None),
         ("items=0-1", None),
         ("bytes=-", None),
+        # Positions of any length (int() refuses more than 4,300 digits): past the end as RFC 9110 says.
+        ("bytes=0-" + "9" * 4301, (0, 999)),
+        ("bytes=" + "9" * 4301 + "-", "unsatisfiable"),
+        ("bytes=" + "9" * 4301 + "-" + "9" * 4302, "unsatisfiable"),
+        ("bytes=-" + "9" * 4301, (0, 999)),
+        ("bytes=" + "0" * 4301 + "5-" + "0" * 30 + "7", (5, 7)),
+        ("bytes=999999999999999999-", "unsatisfiable"),
+        ("bytes=0-\u0669", None),  # an Arabic-Indic nine is not a digit here
     ],
 )
 def test_parse_range(header: str, expected: object) -> None:
@@ -294,6 +315,104 @@ def test_ranges(site: tuple[Server, Path]) -> None:
     assert epub.status_code == 206 and epub.content == RELEASE["issues/2026-03-30/2026-03-30.epub"][-8:]
 
 
+def test_absurd_ranges_and_dates_are_answered_not_500(site: tuple[Server, Path]) -> None:
+    """A Range with 4,301 nines and an If-Modified-Since in year 99999999999 answered 500."""
+    client = site[0].client
+    url, size = "/issues/2026-03-30/2026-03-30.pdf", len(PDF)
+    whole = client.get(url, headers={"Range": "bytes=0-" + "9" * 4301})
+    assert whole.status_code == 206 and whole.content == PDF
+    assert whole.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+    suffix = client.get(url, headers={"Range": "bytes=-" + "9" * 4301})
+    assert suffix.status_code == 206 and suffix.content == PDF
+    beyond = client.get(url, headers={"Range": "bytes=" + "9" * 4301 + "-"})
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    small = client.get("/feeds/atom.xml", headers={"Range": "bytes=1-" + "9" * 5000})
+    assert small.status_code == 206 and small.content == ATOM[1:]
+    for since in ("Sat, 01 Jan 99999999999 00:00:00 GMT", "Sat, 01 Jan 10000 00:00:00 GMT",
+                  "Mon, 31 Feb 2026 00:00:00 GMT", "Mon, 01 Jan 2026 99:99:99 GMT", "Mon, 01 Xyz 2026 00:00:00 GMT",
+                  "9" * 5000, ""):  # fmt: skip
+        for method in ("GET", "HEAD"):
+            response = client.request(method, "/feeds/atom.xml", headers={"If-Modified-Since": since})
+            assert response.status_code == 200, (method, since[:40], response.status_code)
+        ranged = client.get(url, headers={"If-Modified-Since": since, "Range": "bytes=0-9"})
+        assert ranged.status_code == 206 and ranged.content == PDF[:10]
+
+
+def _send_head(port: int, head: bytes, chunk: int = 16 * 1024) -> tuple[int, bytes]:
+    """Send a request head in pieces until the server answers or hangs up; (bytes sent, answer)."""
+    sent, view = 0, memoryview(head)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        try:
+            while sent < len(head):
+                readable, _, _ = select.select([sock], [], [], 0)
+                if readable:
+                    break  # the server answered (or closed): stop sending, read its answer
+                sent += sock.send(view[sent : sent + chunk])
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        try:
+            while data := sock.recv(65536):
+                answer += data
+        except ConnectionResetError:
+            pass
+    return sent, answer
+
+
+def test_huge_request_heads_get_431_and_the_server_lives(site: tuple[Server, Path]) -> None:
+    """Header size was unlimited (httptools keeps a header of any size in memory: 4 connections with
+    100 MB headers took the server to 518 MB)."""
+    server, _ = site
+    # Just over the limit, then nothing more: the answer is a clean 431.
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * MAX_HEAD
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
+    # Many headers, and one endless header line: the server stops reading long before the end.
+    many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 90) for i in range(12000))
+    endless = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (64 * 1024 * 1024)
+    for big in (many, endless):
+        sent, answer = _send_head(server.port, big)
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]  # refused, not served
+    assert sent < len(endless), "the server read the whole 64 MB head"
+    # A URL that long is the same.
+    sent, answer = _send_head(server.port, b"GET /" + b"a" * (2 * 1024 * 1024) + b" HTTP/1.1\r\n\r\n")
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]
+    # A head just under the limit is served, and so is everything after.
+    fine = server.client.get("/", headers={"X-Fill": "a" * (MAX_HEAD - 2048)})
+    assert fine.status_code == 200 and fine.content == RELEASE["index.html"]
+    assert server.client.get("/feeds/atom.xml").status_code == 200
+
+
+def test_huge_heads_do_not_grow_the_server(site: tuple[Server, Path]) -> None:
+    """Four connections sending 100 MB heads at once: the server (in this process) stays small."""
+    server, _ = site
+
+    def rss() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmRSS")
+
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024 * 1024)  # the clients' (shared)
+    before = rss()
+    results: list[tuple[int, bytes]] = []
+    threads = [threading.Thread(target=lambda: results.append(_send_head(server.port, head, 256 * 1024)))
+               for _ in range(4)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 4
+    assert all(sent < 50 * 1024 * 1024 for sent, _ in results), [sent for sent, _ in results]
+    grown = rss() - before
+    assert grown < 16 * 1024 * 1024, f"the server grew by {grown / 2**20:.0f} MB"
+    assert server.client.get("/").status_code == 200
+
+
 TRAVERSALS = [
     "/../secret.txt",
     "/../../secret.txt",
@@ -403,3 +522,128 @@ def test_real_release_etags_and_status(tmp_path: Path) -> None:
         assert client.get("/" + page, headers={"If-None-Match": new_etag}).status_code == 304
     finally:
         server.stop()
+
+
+# -- /_status: who may read it, and what it says ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client", "headers", "networks", "allowed"),
+    [
+        ("127.0.0.1", [], (), True),
+        ("127.0.0.2", [], (), True),
+        ("::1", [], (), True),
+        ("::ffff:127.0.0.1", [], (), True),  # a dual-stack socket's view of a v4 loopback client
+        ("203.0.113.7", [], (), False),
+        ("10.1.2.3", [], (), False),
+        (None, [], (), False),
+        ("10.1.2.3", [], ("10.0.0.0/8",), True),
+        ("127.0.0.1", [], ("10.0.0.0/8",), False),  # --status-from replaces the default
+        ("127.0.0.2", [], ("127.0.0.1/32",), False),
+        # Forwarding headers only narrow: each address they name must be allowed too.
+        ("127.0.0.1", [("X-Forwarded-For", "203.0.113.7")], (), False),
+        ("127.0.0.1", [("X-Forwarded-For", "127.0.0.1, 203.0.113.7")], (), False),
+        ("127.0.0.1", [("x-forwarded-for", "127.0.0.1, ::1")], (), True),
+        ("127.0.0.1", [("Forwarded", 'for="[2001:db8::1]:4711";proto=https')], (), False),
+        ("127.0.0.1", [("Forwarded", 'for="[::1]:80", for=127.0.0.3;by=10.0.0.1')], (), True),
+        ("127.0.0.1", [("Forwarded", "for=unknown")], (), False),
+        ("127.0.0.1", [("X-Real-IP", "_hidden")], (), False),
+        ("127.0.0.1", [("X-Forwarded-For", "")], (), False),
+        ("203.0.113.7", [("X-Forwarded-For", "127.0.0.1")], (), False),  # a header never widens
+        ("10.1.2.3", [("X-Forwarded-For", "10.9.9.9:5555")], ("10.0.0.0/8",), True),
+    ],
+)
+def test_status_allowed(client: str | None, headers: list[tuple[str, str]], networks: tuple[str, ...],
+                        allowed: bool) -> None:  # fmt: skip
+    assert status_allowed(client, headers, parse_networks(networks or ("127.0.0.0/8", "::1"))) is allowed
+
+
+def test_scrub_removes_absolute_paths() -> None:
+    doc = {"a": ["PublishError: /srv/news/out exists", "file:///usr/share/fonts/x.ttf missing"],
+           "/srv/news/content/2026-04-06/a.md": "see https://example.com/a/b, 2026-04-06/issue.yaml, 1/2"}  # fmt: skip
+    assert scrub(doc, ["/srv/news/content"]) == {
+        "a": ["PublishError: …/out exists", "…/x.ttf missing"],
+        "2026-04-06/a.md": "see https://example.com/a/b, 2026-04-06/issue.yaml, 1/2",
+    }
+
+
+def _get_from(server: Server, source: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A request from another loopback address (the client socket bound to ``source``)."""
+    transport = httpx.HTTPTransport(local_address=source)
+    with httpx.Client(base_url=server.base, transport=transport, timeout=10) as client:
+        response = client.get(path, headers=headers)
+    return response
+
+
+def test_status_only_for_allowed_clients(tmp_path: Path) -> None:
+    content = copy_content(SAMPLE, tmp_path / "content")
+    out = tmp_path / "out"
+    build(content, out, ("null",))
+    default = Server(out)
+    narrow = Server(out, status_from=("127.0.0.1/32",))
+    try:
+        assert default.client.get("/_status").status_code == 200
+        assert _get_from(default, "127.0.0.2", "/_status").status_code == 200  # loopback is 127/8
+        for header in ({"X-Forwarded-For": "203.0.113.7"}, {"Forwarded": "for=203.0.113.7"},
+                       {"X-Real-IP": "unknown"}, {"X-Forwarded-For": "127.0.0.1, 198.51.100.1"}):  # fmt: skip
+            refused = default.client.get("/_status", headers=header)
+            assert refused.status_code == 403, header
+            assert b"published" not in refused.content and refused.headers["cache-control"] == "no-store"
+        assert default.client.get("/_status", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+        # --status-from 127.0.0.1/32: a client at 127.0.0.2 stands for one outside the allowed networks.
+        outsider = _get_from(narrow, "127.0.0.2", "/_status")
+        assert outsider.status_code == 403 and b"2026-03-30" not in outsider.content
+        assert _get_from(narrow, "127.0.0.2", "/null.txt").status_code == 200  # the rest is public
+        assert _get_from(narrow, "127.0.0.1", "/_status").status_code == 200
+    finally:
+        default.stop()
+        narrow.stop()
+
+
+def test_status_has_no_paths_and_current_problems(tmp_path: Path) -> None:
+    content = copy_content(SAMPLE, tmp_path / "content")
+    out = tmp_path / "out"
+    first = build(content, out, ("site", "null"))
+    releases = tmp_path / ".out.releases"
+    service_state = {
+        "last_error": {"message": f"PublishError: {out} exists and is not an exporter output link"},
+        "log": f"wrote {releases}/{first.release}/null.txt and {content}/2026-03-30/issue.yaml",
+    }
+    server = Server(out, status=lambda: service_state, private=[content])
+    try:
+        doc = server.client.get("/_status")
+        assert doc.status_code == 200 and doc.json()["problems"] == {}
+        assert str(tmp_path).encode() not in doc.content and os.path.realpath(tmp_path).encode() not in doc.content
+        assert (
+            doc.json()["service"]["last_error"]["message"]
+            == "PublishError: out exists and is not an exporter output link"
+        )
+        assert doc.json()["service"]["log"] == f"wrote .out.releases/{first.release}/null.txt and 2026-03-30/issue.yaml"
+
+        # A published issue breaks: it is kept, nothing new is published, yet /_status says so at once.
+        article = content / "2026-03-30" / "ai-plus-industry-forum.md"
+        good = article.read_text("utf-8")
+        article.write_text(good.replace("headline:", "headlin:", 1), "utf-8")
+        broken = build(content, out, ("site", "null"))
+        assert not broken.changed and broken.kept == ["2026-03-30"]
+        problems = server.client.get("/_status").json()["problems"]
+        assert list(problems) == ["2026-03-30"]
+        assert problems["2026-03-30"][0].startswith("2026-03-30/ai-plus-industry-forum.md: headline: ")
+        # Repaired: the problems go away, though the release is the same one still.
+        article.write_text(good, "utf-8")
+        fixed = build(content, out, ("site", "null"))
+        assert fixed.release == first.release
+        assert server.client.get("/_status").json()["problems"] == {}
+    finally:
+        server.stop()
+
+
+def test_status_from_is_checked_on_the_command_line() -> None:
+    from click.testing import CliRunner
+
+    from exporter.cli import main
+
+    for command in ("serve", "run"):
+        bad = CliRunner().invoke(main, [command, "--status-from", "10.0.0.0/33"])
+        assert bad.exit_code == 2 and "--status-from" in bad.output, bad.output
+    assert "--status-from" in CliRunner().invoke(main, ["serve", "--help"]).output

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import signal
@@ -61,7 +62,7 @@ class Service:
     """schedule.py in a subprocess, its log in a file, an HTTP client for it."""
 
     def __init__(self, content: Path, out: Path, log: Path, formats: tuple[str, ...] = ("site", "null"),
-                 debounce: float = 1.0) -> None:  # fmt: skip
+                 debounce: float = 1.0, extra: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.port = free_port()
         self.log_path = log
         args = [sys.executable, str(SCHEDULE), "--content", str(content), "--out", str(out),
@@ -69,6 +70,7 @@ class Service:
                 "--debounce", str(debounce), "--reconcile", "30", "--stop-timeout", "8"]  # fmt: skip
         for name in formats:
             args += ["--format", name]
+        args += extra
         with open(log, "ab") as handle:
             self.proc = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, cwd=ROOT)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
@@ -212,6 +214,10 @@ def test_starts_builds_and_serves(running: tuple[Service, Path, Path]) -> None:
     assert doc["service"]["last_build"]["trigger"] == "startup"
     assert {j["id"] for j in doc["service"]["jobs"]} >= {"reconcile"}
     assert service.published() == ["2026-03-30", "2026-03-23"]
+    # /_status names no server folder, and a request a proxy forwards for a remote reader is refused.
+    text = service.get("/_status").text
+    assert str(out.parent) not in text and os.path.realpath(out.parent) not in text
+    assert service.get("/_status", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 403
     assert re.search(r"build status=published trigger=startup release=\w+ rendered=2026-03-30,2026-03-23 ",
                      service.log())  # fmt: skip
     assert re.search(r"timings=site:\d+\.\d+,null:\d+\.\d+", service.log())
@@ -317,6 +323,7 @@ def test_broken_issue_changes_nothing(running: tuple[Service, Path, Path], tmp_p
     assert any(p.startswith("2026-03-30/ai-plus-industry-forum.md: headline: ") for p in problems["2026-03-30"])
     doc = service.status()
     assert doc["release"] == release, "a broken issue must not publish a new release"
+    assert {"2026-04-20", "2026-03-30"} <= set(doc["problems"]), "the top-level problems are the latest build's"
     assert tree_bytes(out) == before
     assert "2026-03-30" in service.published() and "2026-04-20" not in service.published()
     log = service.log()
@@ -326,6 +333,7 @@ def test_broken_issue_changes_nothing(running: tuple[Service, Path, Path], tmp_p
     article.write_text(good, "utf-8")  # repaired: the problems go away, the output stays the same
     shutil.rmtree(content / "2026-04-20")
     poll(lambda: not service.status()["service"]["last_build"]["problems"], 20, "the problems to clear")
+    assert service.status()["problems"] == {}
     assert tree_bytes(out) == before
 
 
@@ -338,7 +346,7 @@ def test_embargoed_issue_appears_at_its_time(running: tuple[Service, Path, Path]
 
     def embargoed() -> dict[str, Any] | None:
         doc = service.status()
-        return doc if "2026-04-27" in doc["service"]["last_build"]["embargoed"] else None
+        return doc if doc["service"]["last_build"]["embargoed"] == 1 else None
 
     doc = poll(embargoed, 20, "a build that sees the embargoed issue")
     assert time.time() < publish_ts, "the service was too slow to check the embargo; rerun on a quieter machine"
@@ -346,6 +354,7 @@ def test_embargoed_issue_appears_at_its_time(running: tuple[Service, Path, Path]
     embargo_job = [j for j in doc["service"]["jobs"] if j["id"] == "embargo"]
     assert embargo_job and embargo_job[0]["next_run"] == publish_time
     assert "2026-04-27" not in service.published()
+    assert "2026-04-27" not in service.get("/_status").text, "/_status tells an embargoed issue's id"
     assert service.get("/issues/2026-04-27/").status_code == 404
     assert service.get("/issues/2026-04-27/null.txt").status_code == 404
 
@@ -532,14 +541,20 @@ def test_far_future_publish_times_keep_the_scheduler_and_status_running(tmp_path
     far, latest = "9999-12-31T23:59:59-12:00", "2099-12-31T23:59:59+08:00"
     write_issue(content / "2026-04-06", "2026-04-06", 12, 2664, publish_time=far)
     write_issue(content / "2026-04-13", "2026-04-13", 13, 2665, publish_time=latest)
-    service = Service(content, tmp_path / "out", tmp_path / "service.log")
+    service = Service(content, tmp_path / "out", tmp_path / "service.log", extra=("--status-from", "127.0.0.1/32"))
     try:
         doc = service.wait_ready()["service"]
         assert doc["last_error"] is None, doc["last_error"]
         (problem,) = doc["last_build"]["problems"]["2026-04-06"]
         assert problem.startswith("2026-04-06/issue.yaml: publish_time: the year must be between 1900 and 2099")
         assert problem.endswith("[E206]")
-        assert doc["last_build"]["embargoed"] == ["2026-04-13"]
+        assert doc["last_build"]["embargoed"] == 1
+        assert "2026-04-13" not in service.get("/_status").text
+        # --status-from 127.0.0.1/32: a client at 127.0.0.2 (standing for any other address) gets 403.
+        transport = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=f"http://127.0.0.1:{service.port}", transport=transport, timeout=10) as other:
+            assert other.get("/_status").status_code == 403
+            assert other.get("/null.txt").status_code == 200
         assert doc["next_embargo"] == latest
         assert [j["next_run"] for j in doc["jobs"] if j["id"] == "embargo"] == [latest]
         assert {"2026-03-30", "2026-03-23"} == set(service.published())
