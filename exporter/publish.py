@@ -24,6 +24,7 @@ import importlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -116,6 +117,8 @@ class Releases:
                     f"{self.out} exists and is not an exporter output link; move it away or choose another --out"
                 )
         self.root.mkdir(parents=True, exist_ok=True)
+        if stat.S_IMODE(self.root.stat().st_mode) != FOLDER_MODE:  # the server reads releases through it
+            self.root.chmod(FOLDER_MODE)
         (self.root / "sources").mkdir(exist_ok=True)
 
     @contextlib.contextmanager
@@ -283,6 +286,22 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+FILE_MODE, FOLDER_MODE = 0o644, 0o755  # a release's modes, whatever the umask of the build
+
+
+def set_modes(root: Path) -> None:
+    """Give every file below ``root`` mode 0644 and every folder 0755 (readable by the web server), so the
+    modes are the same whatever the build's umask; only what differs is changed (hard links share modes)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name, mode in [(d, FOLDER_MODE) for d in dirnames] + [(f, FILE_MODE) for f in filenames]:
+            path = os.path.join(dirpath, name)
+            info = os.lstat(path)
+            if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
+                os.chmod(path, mode)
+    if stat.S_IMODE(os.stat(root).st_mode) != FOLDER_MODE:
+        os.chmod(root, FOLDER_MODE)
+
+
 def _folders_of(rels: Iterable[str]) -> list[str]:
     """Every folder holding one of ``rels`` and their ancestors up to the root (""), deepest first."""
     folders: set[str] = set()
@@ -363,6 +382,9 @@ def build(
                 env_key.encode()
                 + hashlib.sha256(publication_text).digest()
                 + json.dumps([(i.id, plan.keys[i.id]) for i in plan.issues]).encode()
+                # The problems are not in any output file, but in the manifest (what /_status reports):
+                # when they change, the release (the same files, the same id) is recorded again.
+                + json.dumps(_problem_texts(result.problems)).encode()
             ).hexdigest()
             result.release = releases.current_id()
             if current and current.get("edition_key") == edition_key:
@@ -388,6 +410,10 @@ def build(
         releases.collect_garbage()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _problem_texts(problems: dict[str, list[Problem]]) -> dict[str, list[str]]:
+    return {k: [str(p) for p in v] for k, v in sorted(problems.items())}
 
 
 def _failure_parts(key: str, options: dict[str, object]) -> list[str]:
@@ -552,7 +578,10 @@ def _plan(
         snapshot = releases.root / previous["source"]
         issues.append(last_good)
         sources[issue_id] = snapshot
-        keys[issue_id] = key_of(snapshot, last_good)
+        # Kept as published: with the same build environment its files are hard-linked from the current
+        # release under their old key (byte-identical); otherwise they are made again from the snapshot.
+        same_env = current.get("env_key") == env_key
+        keys[issue_id] = previous["key"] if same_env else key_of(snapshot, last_good)
         result.kept.append(issue_id)
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]
@@ -603,7 +632,7 @@ def _render(
             plan.sources[issue.id] = releases.root / previous["source"]
             plan.keys[issue.id] = previous["key"]  # what the kept files are made from (documents kept by key)
             result.kept.append(issue.id)
-            manifest["issues"][issue.id] = previous
+            manifest["issues"][issue.id] = dict(previous, basis="release")
 
     def timed(name: str, since: float) -> None:
         result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - since
@@ -622,8 +651,9 @@ def _render(
             fail(issue, previous, exc, where)
             return
         files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
+        basis = "snapshot" if plan.sources[issue.id].is_relative_to(releases.root) else "content"
         manifest["issues"][issue.id] = {"key": plan.keys[issue.id], "files": [issue.dir + f for f in files],
-                                        "source": source}  # fmt: skip
+                                        "source": source, "basis": basis}  # fmt: skip
         result.rendered.append(issue.id)
 
     def prefinish() -> None:
@@ -649,7 +679,10 @@ def _render(
             key = plan.keys[issue.id]
             if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
                 result.reused.append(issue.id)
-                manifest["issues"][issue.id] = previous
+                # basis: what the files were made from; "release": hard-linked as they were published
+                # (a kept issue: its new source is invalid), not made again from its source snapshot.
+                kept = issue.id in result.kept
+                manifest["issues"][issue.id] = dict(previous, basis="release") if kept else previous
                 continue
             failed = remembered_failure(memo, key, options)
             if failed is not None:  # the same render failed before (a timeout, say): do not retry it
@@ -794,7 +827,8 @@ def _finish(
     release = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
     manifest["release"] = release
     manifest["files"] = files
-    manifest["problems"] = {k: [str(p) for p in v] for k, v in sorted(result.problems.items())}
+    manifest["problems"] = _problem_texts(result.problems)
+    set_modes(staging)
     target = releases.release_dir(release)
     if target.exists():
         shutil.rmtree(staging)  # the same release exists already (content went back to it)
