@@ -60,8 +60,12 @@ class Memo:
     def _store(self, path: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError:  # a full disk: leave no partial entry behind
+            tmp.unlink(missing_ok=True)
+            raise
 
     def forget(self, name: str, parts: Sequence[str]) -> None:
         self.path(name, parts).unlink(missing_ok=True)

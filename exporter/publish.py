@@ -18,6 +18,7 @@ a snapshot of its sources kept beside the releases) and the problem is reported.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import importlib
@@ -362,6 +363,25 @@ def build(
     now = now or datetime.now(UTC)
     say = progress or (lambda _msg: None)
     releases = Releases(out)
+    try:
+        return _build(Path(content_root), releases, formats, now, say, templates_dir, options or {}, started)
+    except OSError as exc:  # the previous release is still served (the staging folder is removed)
+        broken = output_error(exc, releases)
+        if broken is None:
+            raise
+        raise PublishError(cannot_write(broken, releases)) from exc
+
+
+def _build(
+    content_root: Path,
+    releases: Releases,
+    formats: tuple[str, ...],
+    now: datetime,
+    say: Progress,
+    templates_dir: Path,
+    options: dict[str, object],
+    started: float,
+) -> BuildResult:
     result = BuildResult()
     base_url = (options or {}).get("base_url")
     base_url = str(base_url) if base_url else None
@@ -407,9 +427,56 @@ def build(
             raise
         result.changed = release != result.release
         result.release = release
-        releases.collect_garbage()
+        with contextlib.suppress(OSError):  # published already; what is left is removed by the next build
+            releases.collect_garbage()
     result.seconds = time.perf_counter() - started
     return result
+
+
+# errno values that only writing gives: whatever the file, the output cannot be written
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def output_error(exc: BaseException | None, releases: Releases) -> OSError | None:
+    """The OSError (``exc`` or one it was raised from) that says the output cannot be written, or None.
+
+    That is a full disk or quota, a read-only file system, or any error on a path of the output (the
+    releases folder, the output link and its temporary link). Errors reading the content (a file that
+    vanished during the build) are not: they are problems of their issue.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and (exc.errno in WRITE_ERRNOS or any(
+            _is_output_path(name, releases) for name in (exc.filename, exc.filename2)
+        )):  # fmt: skip
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _is_output_path(name: object, releases: Releases) -> bool:
+    if not isinstance(name, str | bytes | os.PathLike):
+        return False
+    path = Path(os.path.abspath(os.fsdecode(name)))
+    out = releases.out
+    return (
+        path == out
+        or path == releases.root
+        or releases.root in path.parents
+        or (path.parent == out.parent and path.name.startswith(f".{out.name}."))
+    )
+
+
+def cannot_write(exc: OSError, releases: Releases) -> str:
+    """``cannot write the output: <path>: <reason> [ENOSPC]; <out> still shows release <id>``."""
+    reason = exc.strerror or str(exc)
+    if exc.errno is not None and exc.errno in errno.errorcode:
+        reason += f" [{errno.errorcode[exc.errno]}]"
+    where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+    current = releases.current_id()
+    state = f"still shows release {current}" if current else "has no release yet"
+    return f"cannot write the output: {where}{reason}; {releases.out} {state}"
 
 
 def _problem_texts(problems: dict[str, list[Problem]]) -> dict[str, list[str]]:
@@ -619,7 +686,13 @@ def _render(
                    templates_dir, options, plan.keys, memo)  # fmt: skip
 
     def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
-        """Drop what the issue's render left; keep its last good version when there is one."""
+        """Drop what the issue's render left; keep its last good version when there is one.
+
+        The output that cannot be written (a full disk, a read-only folder) is no problem of the issue:
+        it aborts the whole build, and the previous release stays (no release with the issue failed)."""
+        broken = output_error(exc, releases)
+        if broken is not None:
+            raise broken
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
         if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
             memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
@@ -729,6 +802,9 @@ def _render(
         try:
             renderer.render(edition)
         except RenderError as exc:
+            broken = output_error(exc, releases)
+            if broken is not None:
+                raise broken from exc
             raise PublishError(f"{renderer.name}: {exc}") from exc
         result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
     memo.forget_unused()
