@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
-from exporter.cache import Memo
+from exporter.cache import Memo, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
@@ -280,6 +280,10 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise named(exc, path) from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -896,7 +900,10 @@ def _finish(
             continue
         result.written += 1
         with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+            try:
+                os.fsync(handle.fileno())
+            except OSError as exc:  # delayed write errors surface here
+                raise named(exc, path) from exc
     for folder in _folders_of([rel for rel in files if rel not in carried]):
         fsync_dir(staging / folder)
     result.files = len(files)
