@@ -11,8 +11,17 @@ release is not rendered again: its files are hard-linked from there. Files whose
 are hard-linked too, so an unchanged file is never rewritten; a build in which nothing changed makes no
 release at all.
 
-Last good version: when an issue that is published becomes invalid, it stays published as it was (from
-a snapshot of its sources kept beside the releases) and the problem is reported.
+Last good version: when an issue that is published becomes invalid, it stays published as it was and
+the problem is reported. Its files are hard-linked from the current release, byte-identical (the
+manifest's ``basis`` says ``release``); only when the build environment changed (templates, tools) are
+they made again, from a snapshot of its sources kept beside the releases (``basis``: ``snapshot``).
+
+Byte identity: the release depends on the content alone, not on the content folder's path (the PDF's
+base URL is fixed, see :mod:`exporter.fetch`), the output path, the umask (files 0644, folders 0755),
+the time zone, the locale or the hash seed.
+
+An output that cannot be written (a full disk, a read-only file system) is a :class:`PublishError`
+(exit 5) naming the file; the build stops there and the previous release stays in place.
 """
 
 from __future__ import annotations
