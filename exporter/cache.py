@@ -14,6 +14,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
+def named(exc: OSError, path: Path | str) -> OSError:
+    """``exc`` with ``path`` as its file name when it has none (a failed write() names no file), so that
+    "cannot write the output" can say which file."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    renamed = OSError(exc.errno, exc.strerror, str(path))
+    renamed.__cause__ = exc
+    return renamed
+
+
 class Memo:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -60,8 +70,12 @@ class Memo:
     def _store(self, path: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:  # a full disk: leave no partial entry behind
+            tmp.unlink(missing_ok=True)
+            raise named(exc, tmp) from exc
 
     def forget(self, name: str, parts: Sequence[str]) -> None:
         self.path(name, parts).unlink(missing_ok=True)

@@ -5,6 +5,10 @@ connects to any host (SSRF) and blocks forever on ``file:///dev/urandom``. This 
 that with :class:`FetchRefused`, which WeasyPrint does not swallow (it derives from
 ``FatalURLFetchingError``), so a refused resource stops the render with a message naming it.
 
+The document is rendered with the fixed base URL :data:`BASE_URL`, never the folder's real path:
+WeasyPrint names embedded images by a hash of their URL, so a real path would make the PDF's bytes
+depend on where the content folder is. The fetcher maps that prefix back to the issue folder.
+
 WeasyPrint is imported when :func:`issue_fetcher` is called, never at module import.
 """
 
@@ -18,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 MAX_BYTES = 20 * 1024 * 1024  # the model's image limit; nothing else is read from disk
+BASE_URL = "file:///exporter-issue/"  # the base URL of every issue document (see the module doc)
+BASE_PATH = urlsplit(BASE_URL).path
 
 
 def issue_fetcher(root: Path) -> Any:
@@ -51,8 +57,10 @@ def issue_fetcher(root: Path) -> Any:
                 raise self.refuse(url, "NUL in the path")
             if any(seg == ".." for seg in raw.split("/")):
                 raise self.refuse(url, "'..' in the path")
-            path = Path(raw).resolve()
-            if path != self.root and self.root not in path.parents:
+            if not raw.startswith(BASE_PATH) or raw == BASE_PATH:
+                raise self.refuse(url, f"{raw} is outside the issue folder")
+            path = (self.root / raw[len(BASE_PATH) :]).resolve()
+            if self.root not in path.parents:
                 raise self.refuse(url, f"{path} is outside the issue folder {self.root}")
             try:
                 # O_NOFOLLOW | O_NONBLOCK: a FIFO or device swapped in after resolve() cannot block us.

@@ -11,19 +11,30 @@ release is not rendered again: its files are hard-linked from there. Files whose
 are hard-linked too, so an unchanged file is never rewritten; a build in which nothing changed makes no
 release at all.
 
-Last good version: when an issue that is published becomes invalid, it stays published as it was (from
-a snapshot of its sources kept beside the releases) and the problem is reported.
+Last good version: when an issue that is published becomes invalid, it stays published as it was and
+the problem is reported. Its files are hard-linked from the current release, byte-identical (the
+manifest's ``basis`` says ``release``); only when the build environment changed (templates, tools) are
+they made again, from a snapshot of its sources kept beside the releases (``basis``: ``snapshot``).
+
+Byte identity: the release depends on the content alone, not on the content folder's path (the PDF's
+base URL is fixed, see :mod:`exporter.fetch`), the output path, the umask (files 0644, folders 0755),
+the time zone, the locale or the hash seed.
+
+An output that cannot be written (a full disk, a read-only file system) is a :class:`PublishError`
+(exit 5) naming the file; the build stops there and the previous release stays in place.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import importlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -35,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
-from exporter.cache import Memo
+from exporter.cache import Memo, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
@@ -117,6 +128,8 @@ class Releases:
                     f"{self.out} exists and is not an exporter output link; move it away or choose another --out"
                 )
         self.root.mkdir(parents=True, exist_ok=True)
+        if stat.S_IMODE(self.root.stat().st_mode) != FOLDER_MODE:  # the server reads releases through it
+            self.root.chmod(FOLDER_MODE)
         (self.root / "sources").mkdir(exist_ok=True)
 
     @contextlib.contextmanager
@@ -294,11 +307,31 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise named(exc, path) from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+FILE_MODE, FOLDER_MODE = 0o644, 0o755  # a release's modes, whatever the umask of the build
+
+
+def set_modes(root: Path) -> None:
+    """Give every file below ``root`` mode 0644 and every folder 0755 (readable by the web server), so the
+    modes are the same whatever the build's umask; only what differs is changed (hard links share modes)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name, mode in [(d, FOLDER_MODE) for d in dirnames] + [(f, FILE_MODE) for f in filenames]:
+            path = os.path.join(dirpath, name)
+            info = os.lstat(path)
+            if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) != mode:
+                os.chmod(path, mode)
+    if stat.S_IMODE(os.stat(root).st_mode) != FOLDER_MODE:
+        os.chmod(root, FOLDER_MODE)
 
 
 def _folders_of(rels: Iterable[str]) -> list[str]:
@@ -361,6 +394,25 @@ def build(
     now = now or datetime.now(UTC)
     say = progress or (lambda _msg: None)
     releases = Releases(out)
+    try:
+        return _build(Path(content_root), releases, formats, now, say, templates_dir, options or {}, started)
+    except OSError as exc:  # the previous release is still served (the staging folder is removed)
+        broken = output_error(exc, releases)
+        if broken is None:
+            raise
+        raise PublishError(cannot_write(broken, releases)) from exc
+
+
+def _build(
+    content_root: Path,
+    releases: Releases,
+    formats: tuple[str, ...],
+    now: datetime,
+    say: Progress,
+    templates_dir: Path,
+    options: dict[str, object],
+    started: float,
+) -> BuildResult:
     result = BuildResult()
     base_url = (options or {}).get("base_url")
     base_url = str(base_url) if base_url else None
@@ -381,6 +433,9 @@ def build(
                 env_key.encode()
                 + hashlib.sha256(publication_text).digest()
                 + json.dumps([(i.id, plan.keys[i.id]) for i in plan.issues]).encode()
+                # The problems are not in any output file, but in the manifest (what /_status reports):
+                # when they change, the release (the same files, the same id) is recorded again.
+                + json.dumps(_problem_texts(result.problems)).encode()
             ).hexdigest()
             result.release = releases.current_id()
             if current and current.get("edition_key") == edition_key:
@@ -405,9 +460,60 @@ def build(
         result.changed = release != result.release
         result.release = release
         releases.record_last_build(result)
-        releases.collect_garbage()
+        with contextlib.suppress(OSError):  # published already; what is left is removed by the next build
+            releases.collect_garbage()
     result.seconds = time.perf_counter() - started
     return result
+
+
+# errno values that only writing gives: whatever the file, the output cannot be written
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG})
+
+
+def output_error(exc: BaseException | None, releases: Releases) -> OSError | None:
+    """The OSError (``exc`` or one it was raised from) that says the output cannot be written, or None.
+
+    That is a full disk or quota, a read-only file system, or any error on a path of the output (the
+    releases folder, the output link and its temporary link). Errors reading the content (a file that
+    vanished during the build) are not: they are problems of their issue.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and (exc.errno in WRITE_ERRNOS or any(
+            _is_output_path(name, releases) for name in (exc.filename, exc.filename2)
+        )):  # fmt: skip
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _is_output_path(name: object, releases: Releases) -> bool:
+    if not isinstance(name, str | bytes | os.PathLike):
+        return False
+    path = Path(os.path.abspath(os.fsdecode(name)))
+    out = releases.out
+    return (
+        path == out
+        or path == releases.root
+        or releases.root in path.parents
+        or (path.parent == out.parent and path.name.startswith(f".{out.name}."))
+    )
+
+
+def cannot_write(exc: OSError, releases: Releases) -> str:
+    """``cannot write the output: <path>: <reason> [ENOSPC]; <out> still shows release <id>``."""
+    reason = exc.strerror or str(exc)
+    if exc.errno is not None and exc.errno in errno.errorcode:
+        reason += f" [{errno.errorcode[exc.errno]}]"
+    where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+    current = releases.current_id()
+    state = f"still shows release {current}" if current else "has no release yet"
+    return f"cannot write the output: {where}{reason}; {releases.out} {state}"
+
+
+def _problem_texts(problems: dict[str, list[Problem]]) -> dict[str, list[str]]:
+    return {k: [str(p) for p in v] for k, v in sorted(problems.items())}
 
 
 def _failure_parts(key: str, options: dict[str, object]) -> list[str]:
@@ -572,7 +678,10 @@ def _plan(
         snapshot = releases.root / previous["source"]
         issues.append(last_good)
         sources[issue_id] = snapshot
-        keys[issue_id] = key_of(snapshot, last_good)
+        # Kept as published: with the same build environment its files are hard-linked from the current
+        # release under their old key (byte-identical); otherwise they are made again from the snapshot.
+        same_env = current.get("env_key") == env_key
+        keys[issue_id] = previous["key"] if same_env else key_of(snapshot, last_good)
         result.kept.append(issue_id)
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]
@@ -610,7 +719,13 @@ def _render(
                    templates_dir, options, plan.keys, memo)  # fmt: skip
 
     def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
-        """Drop what the issue's render left; keep its last good version when there is one."""
+        """Drop what the issue's render left; keep its last good version when there is one.
+
+        The output that cannot be written (a full disk, a read-only folder) is no problem of the issue:
+        it aborts the whole build, and the previous release stays (no release with the issue failed)."""
+        broken = output_error(exc, releases)
+        if broken is not None:
+            raise broken
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
         if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
             memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
@@ -623,7 +738,7 @@ def _render(
             plan.sources[issue.id] = releases.root / previous["source"]
             plan.keys[issue.id] = previous["key"]  # what the kept files are made from (documents kept by key)
             result.kept.append(issue.id)
-            manifest["issues"][issue.id] = previous
+            manifest["issues"][issue.id] = dict(previous, basis="release")
 
     def timed(name: str, since: float) -> None:
         result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - since
@@ -642,8 +757,9 @@ def _render(
             fail(issue, previous, exc, where)
             return
         files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
+        basis = "snapshot" if plan.sources[issue.id].is_relative_to(releases.root) else "content"
         manifest["issues"][issue.id] = {"key": plan.keys[issue.id], "files": [issue.dir + f for f in files],
-                                        "source": source}  # fmt: skip
+                                        "source": source, "basis": basis}  # fmt: skip
         result.rendered.append(issue.id)
 
     def prefinish() -> None:
@@ -669,7 +785,10 @@ def _render(
             key = plan.keys[issue.id]
             if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
                 result.reused.append(issue.id)
-                manifest["issues"][issue.id] = previous
+                # basis: what the files were made from; "release": hard-linked as they were published
+                # (a kept issue: its new source is invalid), not made again from its source snapshot.
+                kept = issue.id in result.kept
+                manifest["issues"][issue.id] = dict(previous, basis="release") if kept else previous
                 continue
             failed = remembered_failure(memo, key, options)
             if failed is not None:  # the same render failed before (a timeout, say): do not retry it
@@ -716,6 +835,9 @@ def _render(
         try:
             renderer.render(edition)
         except RenderError as exc:
+            broken = output_error(exc, releases)
+            if broken is not None:
+                raise broken from exc
             raise PublishError(f"{renderer.name}: {exc}") from exc
         result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
     memo.forget_unused()
@@ -807,14 +929,18 @@ def _finish(
             continue
         result.written += 1
         with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+            try:
+                os.fsync(handle.fileno())
+            except OSError as exc:  # delayed write errors surface here
+                raise named(exc, path) from exc
     for folder in _folders_of([rel for rel in files if rel not in carried]):
         fsync_dir(staging / folder)
     result.files = len(files)
     release = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()[:16]
     manifest["release"] = release
     manifest["files"] = files
-    manifest["problems"] = {k: [str(p) for p in v] for k, v in sorted(result.problems.items())}
+    manifest["problems"] = _problem_texts(result.problems)
+    set_modes(staging)
     target = releases.release_dir(release)
     if target.exists():
         shutil.rmtree(staging)  # the same release exists already (content went back to it)

@@ -245,6 +245,20 @@ def test_same_input_gives_identical_bytes(sample: Built, tmp_path: Path) -> None
     assert renders[0] == sample.pdf(SEED_ID).read_bytes()  # and the same as the pipeline's build
 
 
+def test_the_same_issue_in_another_folder_gives_the_same_pdf(sample: Built, tmp_path: Path) -> None:
+    """WeasyPrint names embedded images by a hash of their URL: the folder's path must not be that URL."""
+    elsewhere = copy_content(SAMPLE, tmp_path / "另一个 folder" / "content")
+    content = load_content(elsewhere)
+    issue = next(i for i in content.issues if i.id == SEED_ID)
+    assert any(a.images for a in issue.articles), "the check needs an issue with photos"
+    job = Job(content.publication, (issue,), issue, tmp_path / "out", {issue.id: elsewhere / issue.id}, ("pdf",))
+    (path,) = PdfRenderer().render(job)
+    pdf = path.read_bytes()
+    assert b"/Subtype /Image" in pdf
+    assert str(tmp_path).encode() not in pdf
+    assert pdf == sample.pdf(SEED_ID).read_bytes()
+
+
 def test_fingerprint_names_the_font_files() -> None:
     printed = PdfRenderer().fingerprint()
     for face in fonts.faces():

@@ -27,7 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from exporter.cache import Memo
+from exporter.cache import Memo, named
 from exporter.model import Issue, Publication
 
 if TYPE_CHECKING:
@@ -97,15 +97,18 @@ class Job:
         target = Path(os.path.normpath(os.path.join(self._out, rel)))
         if not str(target).startswith(self._out + os.sep):
             raise ValueError(f"{rel} is outside the output folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)  # never write through a link into a memo entry
-        if isinstance(data, Path):
-            try:
-                os.link(data, target)
-            except OSError:
-                shutil.copyfile(data, target)
-        else:
-            target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)  # never write through a link into a memo entry
+            if isinstance(data, Path):
+                try:
+                    os.link(data, target)
+                except OSError:
+                    shutil.copyfile(data, target)
+            else:
+                target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        except OSError as exc:  # a full disk, a read-only folder: name the file
+            raise named(exc, target) from exc
         return target
 
     def memoized(self, name: str, parts: Sequence[str], make: Callable[[], bytes]) -> bytes | Path:

@@ -370,9 +370,9 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
     import weasyprint
 
-    from exporter.fetch import issue_fetcher, refused_type
+    from exporter.fetch import BASE_URL, issue_fetcher, refused_type
 
-    base_url = base_dir.resolve().as_uri() + "/"
+    base_url = BASE_URL  # not the folder's path: image names in the PDF are hashes of their URLs
     with capture_weasyprint_logs() as messages:
         try:
             source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
