@@ -184,7 +184,7 @@ def issue_html(job: Job, issue: Issue) -> str:
     css = (job.templates_dir / "pdf" / "pdf.css").read_text("utf-8")
 
     def img_src(image: Image) -> str:
-        return image.file  # relative to the issue folder, the document's base URL
+        return image.url_path  # relative to the issue folder, the base URL; the fetcher decodes it
 
     def page_href(n: int) -> str:
         return f"#page-{n}" if issue.carries(n) else ""
