@@ -455,13 +455,9 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
     font_path = job.options.get(FONT_OPTION)
     if not font_path:
         return
-    from fontTools import subset
     from fontTools.ttLib import TTCollection, TTFont
 
-    text = set()
-    for item in book.items:
-        if item.media_type == XHTML:
-            text.update(item.get_content().decode("utf-8"))
+    text = _book_text(book)
     path = Path(str(font_path))
     if not path.is_file():
         raise RenderError(f"epub_font {path} is not a file")
@@ -469,19 +465,8 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
         font = TTCollection(str(path)).fonts[int(str(job.options.get("epub_font_index", 0)))]
     else:
         font = TTFont(str(path))
-    options = subset.Options()
-    options.layout_features = ["*"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(text)))
-    subsetter.subset(font)
-    font.recalcTimestamp = False  # keep head.modified from the font file: same input, same bytes
-    out = io.BytesIO()
-    font.save(out)
-    book.add_item(
-        epub.EpubItem(uid="font-body", file_name=confine(FONT_NAME), media_type="font/otf", content=out.getvalue())
-    )
+    data = _subset(font, "".join(sorted(text)))
+    book.add_item(epub.EpubItem(uid="font-body", file_name=confine(FONT_NAME), media_type="font/otf", content=data))
 
 
 def _book_text(book: Any) -> set[str]:
