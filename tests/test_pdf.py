@@ -339,8 +339,16 @@ def test_a_character_no_font_has_is_a_notdef_warning_and_an_error() -> None:
         render_pdf(TINY.format(f"私用区{char}"), Path("/nonexistent"), isolate=False)
 
 
-# Rare characters (生僻字) beyond Noto CJK SC: CJK Extension B (U+20000), C (U+2A700), G (U+30000).
+# Rare characters (生僻字) beyond Noto CJK SC: CJK Extension B (U+20000), C (U+2A700), G (U+30000), all in
+# BabelStone Han, the first fallback; and U+20023 (Extension B), which only HanaMinB, the second, has.
 RARE = "\U00020000\U0002a700\U00030000"
+SECOND = "\U00020023"
+
+
+def test_the_second_fallback_face_draws_what_the_first_lacks() -> None:
+    first, second = (fonts.codepoints(f) for f in fonts.fallback_faces())
+    assert ord(SECOND) in second and ord(SECOND) not in first and ord(SECOND) not in fonts.main_coverage()
+    assert fonts.assign(RARE + SECOND + "中") == dict(zip(fonts.fallback_faces(), (RARE, SECOND), strict=True))
 
 
 def test_the_rare_test_characters_are_beyond_noto_and_inside_the_chain() -> None:
@@ -356,17 +364,19 @@ def test_rare_characters_render_with_the_fallback_chain(tmp_path: Path) -> None:
     article = content / SEED_ID / "ai-plus-industry-forum.md"
     text = article.read_text("utf-8")
     assert text.count("论坛现场") and "headline:" in text
-    text = text.replace("论坛现场", f"论坛现场（生僻字{RARE}）", 1)
+    text = text.replace("论坛现场", f"论坛现场（生僻字{RARE}{SECOND}）", 1)
     article.write_text(text.replace("headline: ", f"headline: {RARE[0]}", 1), "utf-8")
     result = build(content, tmp_path / "out", ("pdf",), now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
     assert result.ok, result.problems
     pdf = tmp_path / "out" / "issues" / SEED_ID / f"{SEED_ID}.pdf"
     names = {row.split()[0].split("+", 1)[-1] for row in run("pdffonts", pdf).splitlines()[2:]}
-    assert "BabelStone-Han" in names, names
-    fallback = {f.replace(" ", "-") + bold for f in fonts.FALLBACK for bold in ("", "-Bold")}  # bold: synthetic
-    assert names <= FACES | fallback, names
+    # PostScript names: BabelStone-Han (and -Bold, synthetic), HanaMinB-Medium.
+    prefixes = tuple(f.replace(" ", "-") for f in fonts.FALLBACK)
+    for prefix in prefixes:
+        assert any(n.startswith(prefix) for n in names), (prefix, names)
+    assert all(n in FACES or n.startswith(prefixes) for n in names), names
     extracted = squeeze(run("pdftotext", "-enc", "UTF-8", pdf, "-"))
-    assert f"生僻字{RARE}" in extracted
+    assert f"生僻字{RARE}{SECOND}" in extracted
     assert RARE[0] in extracted
 
 
