@@ -150,6 +150,8 @@ def assign(chars: set[str] | str) -> dict[FontFile, str]:
     need = sorted({c for c in chars if ord(c) not in main and ord(c) not in _INVISIBLE})
     out: dict[FontFile, str] = {}
     for face in fallback_faces():
+        if not need:
+            break
         has = codepoints(face)
         mine = [c for c in need if ord(c) in has]
         if mine:
