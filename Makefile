@@ -4,8 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# What rendering needs (make run and make test) ...
-APT_RUN := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig
+# What rendering needs (make run and make test): Noto CJK SC, then BabelStone Han and HanaMin for rare
+# characters (CJK Extension B and later; fonts-noto-cjk-extra is 214 MB and adds no Extension B) ...
+APT_RUN := fonts-noto-cjk fonts-babelstone-han fonts-hanazono libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig
 # ... and what only the test suite needs: the validators (pdffonts/pdftotext, qpdf, Java for EPUBCheck).
 APT_TEST := poppler-utils qpdf default-jre-headless
 HOST ?= 127.0.0.1

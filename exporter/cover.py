@@ -2,7 +2,9 @@
 
 Library views (Kobo, Apple Books, calibre, KOReader's file browser) show a raster cover image reliably; an
 SVG cover is often shown blank. The text is drawn with Noto Serif CJK SC (Debian ``fonts-noto-cjk``) using
-Pillow's basic layout engine, so the same fonts and Pillow version give the same bytes.
+Pillow's basic layout engine, so the same fonts and Pillow version give the same bytes. A rare character
+(生僻字, CJK Extension B and later) Noto lacks is drawn with the first face of the fallback chain that
+has it (BabelStone Han, HanaMinB: see :mod:`exporter.fonts`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from exporter import fonts
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
 
@@ -73,15 +77,94 @@ def fingerprint() -> str:
     for style in ("Bold", "Regular"):
         path, index = find_font(style)
         parts.append(f"{path}#{index}:{Path(path).stat().st_size}")
+    parts += [f"{f.path}#{f.index}:{f.path.stat().st_size}" for f in fonts.fallback_faces()]
     return ";".join(parts)
 
 
-def _wrap(text: str, font: object, width: int) -> list[str]:
+@lru_cache(maxsize=4)
+def _covers(path: str, index: int) -> frozenset[int]:
+    return fonts._codepoints(Path(path), index, Path(path).stat().st_size)
+
+
+class Face:
+    """A font at one size that draws what Noto Serif CJK SC lacks with the fallback chain, run by run."""
+
+    def __init__(self, path: str, index: int, size: int) -> None:
+        from PIL import ImageFont
+
+        self.size = size
+        self.main = ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.BASIC)
+        self.covered = _covers(path, index)
+        self._fallback: list[tuple[Any, frozenset[int]]] | None = None
+
+    def fallback(self) -> list[tuple[Any, frozenset[int]]]:
+        from PIL import ImageFont
+
+        if self._fallback is None:
+            self._fallback = [
+                (
+                    ImageFont.truetype(str(f.path), self.size, index=f.index, layout_engine=ImageFont.Layout.BASIC),
+                    fonts.codepoints(f),
+                )
+                for f in fonts.fallback_faces()
+            ]
+        return self._fallback
+
+    def runs(self, text: str) -> list[tuple[Any, str]]:
+        """``text`` cut into (font, part) runs; a character no face has stays with the main font."""
+        out: list[tuple[Any, str]] = []
+        for char in text:
+            font = self.main
+            if ord(char) not in self.covered and not char.isspace():
+                font = next((f for f, has in self.fallback() if ord(char) in has), self.main)
+            if out and out[-1][0] is font:
+                out[-1] = (font, out[-1][1] + char)
+            else:
+                out.append((font, char))
+        return out
+
+    def plain(self, text: str) -> bool:
+        return all(ord(c) in self.covered or c.isspace() for c in text)
+
+    def getlength(self, text: str) -> float:
+        if self.plain(text):
+            return float(self.main.getlength(text))
+        return float(sum(font.getlength(part) for font, part in self.runs(text)))
+
+    def height(self, text: str) -> float:
+        """Ink height of ``text`` (top to bottom of its glyphs)."""
+        if self.plain(text):
+            box = self.main.getbbox(text)
+            return float(box[3] - box[1])
+        boxes = [font.getbbox(part, anchor="ls") for font, part in self.runs(text)]
+        return float(max(b[3] for b in boxes) - min(b[1] for b in boxes))
+
+    def draw(
+        self, draw: Any, xy: tuple[float, float], text: str, fill: tuple[int, int, int], anchor: str = "la"
+    ) -> None:
+        """Like ``ImageDraw.text``; anchors ``la``, ``ra`` (ascender) and ``mt`` (top) are supported."""
+        if self.plain(text):
+            draw.text(xy, text, font=self.main, fill=fill, anchor=anchor)
+            return
+        x, y = xy
+        runs = self.runs(text)
+        width = sum(font.getlength(part) for font, part in runs)
+        x -= {"l": 0.0, "m": width / 2, "r": width}[anchor[0]]
+        if anchor[1] == "t":
+            baseline = y - min(font.getbbox(part, anchor="ls")[1] for font, part in runs)
+        else:
+            baseline = y + self.main.getmetrics()[0]
+        for font, part in runs:
+            draw.text((x, baseline), part, font=font, fill=fill, anchor="ls")
+            x += font.getlength(part)
+
+
+def _wrap(text: str, font: Face, width: int) -> list[str]:
     """Greedy line breaking by character, keeping closing punctuation off the start of a line."""
     lines: list[str] = []
     line = ""
     for char in text:
-        if line and font.getlength(line + char) > width and char not in NO_LINE_START:  # type: ignore[attr-defined]
+        if line and font.getlength(line + char) > width and char not in NO_LINE_START:
             lines.append(line.rstrip())
             line = char.lstrip()
         else:
@@ -96,23 +179,22 @@ def _wrap(text: str, font: object, width: int) -> list[str]:
 
 def make_cover(pub: Publication, issue: Issue) -> bytes:
     """The cover as PNG bytes: masthead, date, 第N期（总第N期）, 今日N版 and the 导读 headlines."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     bold_path, bold_index = find_font("Bold")
     regular_path, regular_index = find_font("Regular")
 
-    def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    def font(size: int, bold: bool = False) -> Face:
         path, index = (bold_path, bold_index) if bold else (regular_path, regular_index)
-        return ImageFont.truetype(path, size, index=index, layout_engine=ImageFont.Layout.BASIC)
+        return Face(path, index, size)
 
     img = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(img)
     inner = WIDTH - 2 * MARGIN
 
-    def centred(y: int, text: str, f: ImageFont.FreeTypeFont, fill: tuple[int, int, int]) -> int:
-        draw.text((WIDTH / 2, y), text, font=f, fill=fill, anchor="mt")
-        top, bottom = f.getbbox(text)[1], f.getbbox(text)[3]
-        return int(y + max(bottom - top, f.size) + 4)
+    def centred(y: int, text: str, f: Face, fill: tuple[int, int, int]) -> int:
+        f.draw(draw, (WIDTH / 2, y), text, fill, anchor="mt")
+        return int(y + max(f.height(text), f.size) + 4)
 
     draw.rectangle((0, 0, WIDTH, 28), fill=RED)
     # Masthead: as large as fits on one line.
@@ -135,7 +217,7 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
     if not entries:
         label = "本期要目"
         entries = [(a.headline, issue.page_of(a).number) for a in issue.articles]
-    draw.text((MARGIN, y), label, font=font(48, True), fill=RED)
+    font(48, True).draw(draw, (MARGIN, y), label, RED)
     y += 90
     body, code_font = font(44, True), font(34)
     bottom_limit = HEIGHT - 230
@@ -147,9 +229,9 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
             break
         draw.rectangle((MARGIN, y + 16, MARGIN + 12, y + 28), fill=RED)
         for i, line in enumerate(lines):
-            draw.text((MARGIN + 34, y), line, font=body, fill=INK)
+            body.draw(draw, (MARGIN + 34, y), line, INK)
             if i == 0:
-                draw.text((WIDTH - MARGIN, y + 6), code, font=code_font, fill=GREY, anchor="ra")
+                code_font.draw(draw, (WIDTH - MARGIN, y + 6), code, GREY, anchor="ra")
             y += 62
         y += 22
 

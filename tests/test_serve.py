@@ -647,3 +647,70 @@ def test_status_from_is_checked_on_the_command_line() -> None:
         bad = CliRunner().invoke(main, [command, "--status-from", "10.0.0.0/33"])
         assert bad.exit_code == 2 and "--status-from" in bad.output, bad.output
     assert "--status-from" in CliRunner().invoke(main, ["serve", "--help"]).output
+
+
+# -- image names that need percent-encoding ---------------------------------------------------------------
+
+# A '#' starts a fragment, a '?' a query and '%25' decodes to '%': written as they are, each URL names
+# another file (or none). Every URL of an image is percent-encoded once, from Image.url_path.
+AWKWARD_NAMES = ("photo#1.png", "photo?v=2.png", "100%25.png", "照片 一.png")
+
+
+def test_images_with_url_special_names_are_fetched_from_the_served_site(tmp_path: Path) -> None:
+    import re
+    from html import unescape
+    from urllib.parse import urljoin, urlsplit
+
+    from exporter.load import load_content
+
+    content = copy_content(SAMPLE, tmp_path / "content")
+    seed = content / "2026-03-30"
+    article = seed / "world-leading-science-parks.md"
+    photo = (seed / "images" / "kevin-kelly-ai-glasses.png").read_bytes()
+    extra = ""
+    for i, name in enumerate(AWKWARD_NAMES):
+        (seed / "images" / name).write_bytes(photo)  # the same PNG under each name
+        extra += f'- file: "images/{name}"\n  alt: 特殊文件名{i}\n'
+    text = article.read_text("utf-8")
+    article.write_text(text.replace("  placeholder: true\n", "  placeholder: true\n" + extra, 1), "utf-8")
+    out = tmp_path / "out"
+    result = build(content, out, ("site", "feeds"))
+    assert result.ok, result.problems
+    pub = load_content(content).publication
+
+    server = Server(out)
+    try:
+        page_path = "/issues/2026-03-30/world-leading-science-parks.html"
+        status, page = server.raw("GET", page_path)
+        assert status == 200
+        sources = [unescape(s) for s in re.findall(r'<img[^>]* src="([^"]+)"', page.decode("utf-8"))]
+        feed = json.loads((out / "feeds" / "feed.json").read_text("utf-8"))
+        feed_urls = [
+            unescape(s)
+            for item in feed["items"]
+            for s in re.findall(r'<img[^>]* src="([^"]+)"', item.get("content_html", ""))
+        ]
+        for name in AWKWARD_NAMES:
+            encoded = (
+                "media/images/"
+                + {
+                    "photo#1.png": "photo%231.png",
+                    "photo?v=2.png": "photo%3Fv%3D2.png",
+                    "100%25.png": "100%2525.png",
+                    "照片 一.png": "%E7%85%A7%E7%89%87%20%E4%B8%80.png",
+                }[name]
+            )
+            on_page = [s for s in sources if s.endswith(encoded)]
+            assert on_page, (name, sources)
+            in_feed = [u for u in feed_urls if u.endswith(encoded)]
+            assert in_feed and all(u.startswith(pub.base_url) for u in in_feed), (name, feed_urls)
+            for url in (urljoin(page_path, on_page[0]), "/" + in_feed[0].removeprefix(pub.base_url)):
+                status, body = server.raw("GET", urlsplit(url).path)
+                assert status == 200, (name, url)
+                assert body == photo
+            # Unencoded, the same name is another file or no file: the bug this prevents.
+            if name.isascii():
+                status, _ = server.raw("GET", f"/issues/2026-03-30/media/images/{name}")
+                assert status != 200, name
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ Per issue it writes ``issues/<id>/<id>.epub``; the edition pass has nothing to d
     EPUB/text/<slug>.xhtml       one document per article, in page order, from the shared macros
     EPUB/images/<sha>.<ext>      photos, named by content hash
     EPUB/styles/epub.css
+    EPUB/fonts/rare-<n>.ttf      subsets of the fallback faces, only for characters Noto CJK SC lacks
 
 ebooklib (imported lazily) writes the package: OPF, manifest, spine and the zip. Every document is made
 here from templates/epub/ and handed to ebooklib as finished XHTML, because ebooklib would otherwise
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import posixpath
 import re
 import uuid
@@ -49,6 +51,9 @@ IMAGE_SUFFIX = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "im
 # Options (job.options) this renderer reads: "epub_font" embeds a subset of a CJK font file.
 FONT_OPTION = "epub_font"
 FONT_NAME = "fonts/body.otf"
+# Rare characters (生僻字) that Noto CJK SC lacks: each fallback face that draws some of them is embedded,
+# subset to those characters, under its own family name (the stylesheet lists the chain).
+RARE_FONT_NAME = "fonts/rare-{n}.ttf"
 
 
 # -- names inside the package ------------------------------------------------------------------------
@@ -400,6 +405,7 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
         {"type": "text", "href": chapter_name(articles[0]), "title": "正文"},
     ]
     _embed_font(job, book, epub)
+    _embed_rare_fonts(book, epub, css_item)
 
     for item in book.items:
         confine(item.file_name)
@@ -450,13 +456,9 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
     font_path = job.options.get(FONT_OPTION)
     if not font_path:
         return
-    from fontTools import subset
     from fontTools.ttLib import TTCollection, TTFont
 
-    text = set()
-    for item in book.items:
-        if item.media_type == XHTML:
-            text.update(item.get_content().decode("utf-8"))
+    text = _book_text(book)
     path = Path(str(font_path))
     if not path.is_file():
         raise RenderError(f"epub_font {path} is not a file")
@@ -464,19 +466,65 @@ def _embed_font(job: Job, book: Any, epub: Any) -> None:
         font = TTCollection(str(path)).fonts[int(str(job.options.get("epub_font_index", 0)))]
     else:
         font = TTFont(str(path))
+    data = _subset(font, "".join(sorted(text)))
+    book.add_item(epub.EpubItem(uid="font-body", file_name=confine(FONT_NAME), media_type="font/otf", content=data))
+
+
+def _book_text(book: Any) -> set[str]:
+    text: set[str] = set()
+    for item in book.items:
+        if item.media_type == XHTML:
+            text.update(item.get_content().decode("utf-8"))
+    return text
+
+
+def _subset(font: Any, chars: str) -> bytes:
+    """``font`` cut down to ``chars``, with its names and layout features; same input, same bytes."""
+    from fontTools import subset
+
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(text)))
-    subsetter.subset(font)
-    font.recalcTimestamp = False  # keep head.modified from the font file: same input, same bytes
+    subsetter.populate(text=chars)
+    # Tables it cannot subset (BabelStone Han's meta, FFTM) are dropped with a warning: expected, not news.
+    logger = logging.getLogger("fontTools.subset")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        subsetter.subset(font)
+    finally:
+        logger.setLevel(level)
+    font.recalcTimestamp = False  # keep head.modified from the font file
     out = io.BytesIO()
     font.save(out)
-    book.add_item(
-        epub.EpubItem(uid="font-body", file_name=confine(FONT_NAME), media_type="font/otf", content=out.getvalue())
-    )
+    return out.getvalue()
+
+
+def _embed_rare_fonts(book: Any, epub: Any, css_item: Any) -> None:
+    """Embed subsets of the fallback faces for the book's characters Noto CJK SC lacks (生僻字).
+
+    A reader's own fonts rarely have CJK Extension B and later; without this they show tofu. The
+    stylesheet gets an ``@font-face`` per embedded face, under the family name it already lists.
+    """
+    from fontTools.ttLib import TTFont
+
+    from exporter import fonts
+
+    needed = fonts.assign(_book_text(book))
+    rules = []
+    for n, (face, chars) in enumerate(needed.items(), 1):
+        name = confine(RARE_FONT_NAME.format(n=n))
+        with TTFont(str(face.path), fontNumber=face.index) as font:
+            data = _subset(font, chars)
+        book.add_item(epub.EpubItem(uid=f"font-rare-{n}", file_name=name, media_type="font/ttf", content=data))
+        rules.append(
+            f'@font-face {{\n  font-family: "{face.family}";\n  font-weight: normal;\n  font-style: normal;\n'
+            f'  src: url("../{name}");\n}}\n'
+        )
+    if rules:
+        css_item.content = css_item.content + ("\n" + "".join(rules)).encode("utf-8")
 
 
 def _package_language(opf: bytes, lang: str) -> bytes:

@@ -243,11 +243,13 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         title=a.headline,
         authors=authors,
         summary=a.summary,
-        content_html=article_html(pub, issue, a, [(img, pub.url(f"{issue.dir}media/{img.file}")) for img in images]),
+        content_html=article_html(
+            pub, issue, a, [(img, pub.url(f"{issue.dir}media/{img.url_path}")) for img in images]
+        ),
         published=local(pub, issue.article_published(a)),
         updated=local(pub, issue.article_updated(a)),
         categories=tuple(cats),
-        image=pub.url(f"{issue.dir}media/{images[0].file}") if images else None,
+        image=pub.url(f"{issue.dir}media/{images[0].url_path}") if images else None,
         image_type=images[0].media_type if images else "",
         image_size=(images[0].width, images[0].height) if images else (0, 0),
     )

@@ -6,8 +6,9 @@ outline 版 → articles. Strict by design, in every build:
 
 * any WeasyPrint log record at WARNING or above (a missing glyph, an unreadable image, bad CSS, the
   fontTools subsetting fallback) is a :class:`~exporter.errors.RenderError`;
-* every font in the PDF must be one of the named Noto CJK SC faces: a fallback face (DejaVu...) is an
-  error naming the article and the character it was needed for;
+* every font in the PDF must be one of the named Noto CJK SC faces or of the rare-character chain
+  (BabelStone Han, HanaMinB: see :mod:`exporter.fonts`): any other face (DejaVu...) is an error
+  naming the article and the character it was needed for;
 * resources load only through :func:`exporter.fetch.issue_fetcher` (issue folder and ``data:``);
 * the layout is checked: no empty page, nothing placed off the page;
 * the render runs in a forked child process with a time limit, so a hang is killed.
@@ -183,7 +184,7 @@ def issue_html(job: Job, issue: Issue) -> str:
     css = (job.templates_dir / "pdf" / "pdf.css").read_text("utf-8")
 
     def img_src(image: Image) -> str:
-        return image.file  # relative to the issue folder, the document's base URL
+        return image.url_path  # relative to the issue folder, the base URL; the fetcher decodes it
 
     def page_href(n: int) -> str:
         return f"#page-{n}" if issue.carries(n) else ""
@@ -442,16 +443,16 @@ def glyph_report(issue: Issue) -> str:
         texts.append(article.text)
         chars = fonts.missing(" ".join(texts), covered)
         if chars:
-            return f"{article.slug}: no glyph in {' or '.join(fonts.FAMILIES)} for {fonts.describe(chars)}"
+            return f"{article.slug}: no glyph in {', '.join(fonts.CHAIN)} for {fonts.describe(chars)}"
     return ""
 
 
 def check_outcome(outcome: Outcome, issue: Issue) -> None:
-    """Every font in the PDF must be a named Noto CJK SC face; name the text that needed another."""
-    foreign = [f for f in outcome.font_families if f not in fonts.FAMILIES]
+    """Every font in the PDF must be a face of the chain; name the text that needed another."""
+    foreign = [f for f in outcome.font_families if f not in fonts.CHAIN]
     if not foreign:
         return
     culprit = glyph_report(issue)
     if culprit:
         raise RenderError(f"{culprit}; the PDF would fall back to {', '.join(foreign)}")
-    raise RenderError(f"the PDF uses fallback font(s) {', '.join(foreign)} besides {' and '.join(fonts.FAMILIES)}")
+    raise RenderError(f"the PDF uses font(s) {', '.join(foreign)} outside the chain {', '.join(fonts.CHAIN)}")

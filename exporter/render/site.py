@@ -63,7 +63,7 @@ class SiteRenderer:
         written = self._copy_media(job, issue)
 
         def img_src(image: Image) -> str:
-            return "media/" + image.file
+            return "media/" + image.url_path
 
         def page_href(n: int) -> str:
             return f"index.html#page-{n}" if issue.carries(n) else ""
@@ -242,7 +242,7 @@ def article_jsonld(pub: Publication, issue: Issue, page: Page, a: Article) -> di
     elif a.source:
         data["author"] = {"@type": "Organization", "name": a.source}
     if a.images:
-        data["image"] = [pub.url(f"{issue.dir}media/{img.file}") for img in a.images]
+        data["image"] = [pub.url(f"{issue.dir}media/{img.url_path}") for img in a.images]
     if a.tags:
         data["keywords"] = list(a.tags)
     return data
