@@ -457,6 +457,9 @@ class Issue(Model):
     )
     pages: list[Page] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PAGES})
     sample: bool = Field(False, description="Marks made-up sample content.")
+    draft: bool = Field(
+        False, description="Not published while true (`exporter new` writes it); remove it when the issue is ready."
+    )
     note: OptLine = Field("", description="Shown on the issue page, e.g. where sample data is from.")
     timezone: str = Field("Asia/Shanghai", json_schema_extra={"readOnly": True})
 
