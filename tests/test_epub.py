@@ -394,8 +394,10 @@ def test_opf_metadata(books: dict[str, Book], name: str) -> None:
     )
     assert metas["schema:accessibilityHazard"] == ["none"]
     assert "page-list" in metas["schema:accessibilitySummary"][0]
-    assert metas["dcterms:conformsTo"] == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
-    assert metas["a11y:certifiedBy"] == [pub.publisher_name]
+    # no conformance claim nobody certified (#11): only what is true of every book
+    assert "dcterms:conformsTo" not in metas and "a11y:certifiedBy" not in metas
+    assert not [k for k in metas if k.startswith("a11y:")]
+    assert b"WCAG" not in book.members["EPUB/content.opf"] and b"certifiedBy" not in book.members["EPUB/content.opf"]
     # EPUB 2 cover hint
     assert md.find("opf:meta[@name='cover']", NS).get("content") == "cover-image"
 
@@ -784,3 +786,14 @@ def test_bytes_do_not_depend_on_the_process(books: dict[str, Book], tmp_path: Pa
         subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         digests.add((out / books["seed"].issue.epub_path).read_bytes())
     assert digests == {books["seed"].path.read_bytes()}
+
+
+def test_a_reprint_names_its_source_and_not_this_paper(books: dict[str, Book]) -> None:
+    """With a source (来源：…) an article was not first printed here: no 原载 line (#11)."""
+    corpus = [(n, d.decode("utf-8")) for n, d in books["corpus"].members.items() if n.endswith(".xhtml")]
+    chapters = [(n, t) for n, t in corpus if "来源：" in t and 'class="printed"' not in t]
+    assert len([a for a in books["corpus"].issue.articles if a.source]) == 29
+    assert all("原载" not in t for _, t in corpus)
+    assert len(chapters) >= 29
+    seed = "".join(d.decode("utf-8") for n, d in books["seed"].members.items() if n.endswith(".xhtml"))
+    assert "原载《" in seed  # the paper's own articles keep it

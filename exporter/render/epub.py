@@ -44,7 +44,6 @@ XHTML = "application/xhtml+xml"
 OPF_NAME = "EPUB/content.opf"  # where ebooklib puts the package document
 CSS_NAME = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
-CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 IMAGE_SUFFIX = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 # Options (job.options) this renderer reads: "epub_font" embeds a subset of a CJK font file.
 FONT_OPTION = "epub_font"
@@ -290,8 +289,8 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
         meta(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     meta(None, "meta", "none", {"property": "schema:accessibilityHazard"})
     meta(None, "meta", accessibility_summary(issue, has_photos), {"property": "schema:accessibilitySummary"})
-    meta(None, "meta", CONFORMS_TO, {"property": "dcterms:conformsTo", "id": "conformance"})
-    meta(None, "meta", pub.publisher_name, {"property": "a11y:certifiedBy"})
+    # No dcterms:conformsTo / a11y:certifiedBy: nobody has evaluated the book against WCAG, and a
+    # conformance claim must name an evaluation that happened. Only the verifiable facts above are stated.
 
     # Where each carried page starts: the first article of the page carries the page-break marker.
     page_start = {p.number: p.articles[0] for p in issue.pages}
