@@ -37,7 +37,17 @@ from urllib.parse import urlsplit
 
 from exporter import markup
 from exporter.errors import RenderError
-from exporter.model import MAX_IMAGE_BYTES, SLUG_RE, Article, Highlight, Image, Issue, Publication, read_inside
+from exporter.model import (
+    MAX_IMAGE_BYTES,
+    SAMPLE_LABEL,
+    SLUG_RE,
+    Article,
+    Highlight,
+    Image,
+    Issue,
+    Publication,
+    read_inside,
+)
 from exporter.render import Job
 
 XHTML = "application/xhtml+xml"
@@ -163,7 +173,7 @@ def identifier(pub: Publication, issue: Issue) -> str:
 
 
 def book_title(pub: Publication, issue: Issue) -> str:
-    return f"{pub.title} {issue.date_text}"
+    return f"{pub.title} {issue.date_text}" + (f"（{SAMPLE_LABEL}）" if issue.sample else "")
 
 
 def print_source(pub: Publication, issue: Issue) -> str:
@@ -179,8 +189,13 @@ def print_source(pub: Publication, issue: Issue) -> str:
 
 def description(issue: Issue) -> str:
     if issue.highlights:
-        return "本期导读：" + "；".join(f"{h.headline}（第{h.page}版）" for h in issue.highlights) + "。"
-    return "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+        entries = [
+            f"{h.headline}{h.print_note if issue.print_only(h) else f'（第{h.page}版）'}" for h in issue.highlights
+        ]
+        text = "本期导读：" + "；".join(entries) + "。"
+    else:
+        text = "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+    return f"{issue.sample_notice}{text}"
 
 
 def subjects(issue: Issue) -> list[str]:
