@@ -36,6 +36,8 @@ from exporter.model import (
     MAX_ARTICLES,
     MAX_BODY_CHARS,
     MAX_ISSUE_BODY_CHARS,
+    MAX_NUMBER,
+    MAX_TOTAL_NUMBER,
     Article,
     Issue,
     Publication,
@@ -404,6 +406,11 @@ class Declared:
     total_number: int | None
 
 
+def _counted(value: Any, limit: int) -> bool:
+    """A number an issue could really have (1 to ``limit``): `new` counts on from it."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= limit
+
+
 def declared_numbers(root: Path) -> list[Declared]:
     """What every issue folder declares, valid or not, oldest first: `exporter new` numbers after all of
     them, so a broken (or draft) issue's number is never given out twice."""
@@ -425,8 +432,8 @@ def declared_numbers(root: Path) -> list[Declared]:
             Declared(
                 folder.name,
                 day,
-                number if isinstance(number, int) and not isinstance(number, bool) else None,
-                total if isinstance(total, int) and not isinstance(total, bool) else None,
+                number if _counted(number, MAX_NUMBER) else None,
+                total if _counted(total, MAX_TOTAL_NUMBER) else None,
             )
         )
     return sorted(found, key=lambda d: (d.date or date.min, d.id))
