@@ -89,8 +89,15 @@ def validate(content: Path) -> None:
     problems = list(loaded.problems)
     for problem in problems:
         click.echo(str(problem), err=True)
-    ids = ", ".join(sorted(i.id for i in loaded.issues)) or "none"
-    click.echo(f"{len(loaded.issues)} valid issue(s): {ids}; {len(loaded.failed)} invalid")
+    for draft in sorted(loaded.drafts, key=lambda i: i.id):
+        click.echo(
+            f"{draft.id}/issue.yaml: draft: the issue is a draft and is not published; "
+            "remove `draft: true` when it is ready",
+            err=True,
+        )
+    valid = sorted([i.id for i in loaded.issues] + [f"{i.id} (draft)" for i in loaded.drafts])
+    ids = ", ".join(valid) or "none"
+    click.echo(f"{len(valid)} valid issue(s): {ids}; {len(loaded.failed)} invalid")
     if problems:
         sys.exit(ContentError.exit_code)
 
@@ -163,6 +170,7 @@ def schema(kind: str | None, out_dir: Path | None) -> None:
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Issue date.")
 def new(content: Path, day: datetime) -> None:
     """Start a new issue folder after the latest one (numbers counted on, one sample article)."""
+    from exporter.load import declared_numbers as declare_numbers
     from exporter.load import load_content
 
     try:
@@ -174,12 +182,19 @@ def new(content: Path, day: datetime) -> None:
     folder = content / issue_date.isoformat()
     if folder.exists():
         raise click.ClickException(f"{folder} exists already")
+    # Number after every issue folder, valid or not: a broken issue may be published (its last good
+    # version) and a draft will be, so their numbers are taken.
+    declared = declare_numbers(content)
+    totals = [d.total_number for d in declared if d.total_number is not None]
+    total = max(totals) + 1 if totals else 1
+    this_year = [d.number for d in declared if d.number is not None and d.date and d.date.year == issue_date.year]
+    number = max(this_year) + 1 if this_year else 1
     latest = loaded.issues[0] if loaded.issues else None
-    number = 1 if latest is None or latest.date.year != issue_date.year else latest.number + 1
-    total = latest.total_number + 1 if latest else 1
     pages = latest.page_count if latest else 8
     folder.mkdir(parents=True)
     (folder / "issue.yaml").write_text(
+        "# A draft: never published while `draft: true` is here. Remove that line when the issue is ready.\n"
+        "draft: true\n"
         f"date: {issue_date.isoformat()}\nnumber: {number}\ntotal_number: {total}\npage_count: {pages}\n"
         "highlights: []\npages:\n  - number: 1\n    name: 要闻\n    articles: [first-article]\n",
         "utf-8",
@@ -187,7 +202,10 @@ def new(content: Path, day: datetime) -> None:
     (folder / "first-article.md").write_text(
         "---\nheadline: 标题\ndateline: 本报讯\nauthors: [记者姓名]\n---\n\n正文第一段。\n", "utf-8"
     )
-    click.echo(f"created {folder} (第{number}期, 总第{total}期); edit it, then run `exporter validate`")
+    click.echo(
+        f"created {folder} (第{number}期, 总第{total}期) as a draft; edit it, run `exporter validate`, "
+        "then remove `draft: true` from its issue.yaml to publish it"
+    )
 
 
 @main.command()

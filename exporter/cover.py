@@ -177,6 +177,17 @@ def _wrap(text: str, font: Face, width: int) -> list[str]:
     return lines
 
 
+def cover_entries(issue: Issue) -> tuple[str, list[tuple[str, str]]]:
+    """The list the cover shows: its label and (headline, page code) lines. A 导读 story the book does not
+    carry (a print-only page) says so: （见印刷版第3版）."""
+    if not issue.highlights:
+        return "本期要目", [(a.headline, f"{issue.page_of(a).number:02d}版") for a in issue.articles]
+    return "本期导读", [
+        (h.headline + h.print_note, "") if issue.print_only(h) else (h.headline, f"{h.page:02d}版")
+        for h in issue.highlights
+    ]
+
+
 def make_cover(pub: Publication, issue: Issue) -> bytes:
     """The cover as PNG bytes: masthead, date, 第N期（总第N期）, 今日N版 and the 导读 headlines."""
     from PIL import Image, ImageDraw
@@ -196,7 +207,14 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
         f.draw(draw, (WIDTH / 2, y), text, fill, anchor="mt")
         return int(y + max(f.height(text), f.size) + 4)
 
-    draw.rectangle((0, 0, WIDTH, 28), fill=RED)
+    if issue.sample:  # the band says so: a library view shows the cover, not the book's notes
+        draw.rectangle((0, 0, WIDTH, 76), fill=RED)
+        notice, size = issue.sample_notice, 34
+        while size > 16 and font(size, True).getlength(notice) > WIDTH - 40:
+            size -= 2
+        font(size, True).draw(draw, (WIDTH / 2, 38), notice, PAPER, anchor="mm")  # the notice is plain text
+    else:
+        draw.rectangle((0, 0, WIDTH, 28), fill=RED)
     # Masthead: as large as fits on one line.
     size = 150
     while size > 40 and font(size, True).getlength(pub.title) > inner:
@@ -212,17 +230,12 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
     draw.rectangle((MARGIN, y, WIDTH - MARGIN, y + 3), fill=RED)
     y += 60
 
-    entries = [(h.headline, h.page) for h in issue.highlights]
-    label = "本期导读"
-    if not entries:
-        label = "本期要目"
-        entries = [(a.headline, issue.page_of(a).number) for a in issue.articles]
+    label, entries = cover_entries(issue)
     font(48, True).draw(draw, (MARGIN, y), label, RED)
     y += 90
     body, code_font = font(44, True), font(34)
     bottom_limit = HEIGHT - 230
-    for headline, page in entries:
-        code = f"{page:02d}版"
+    for headline, code in entries:
         lines = _wrap(headline, body, inner - 150)
         needed = 62 * len(lines) + 22
         if y + needed > bottom_limit:
@@ -264,6 +277,10 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
 def cover_alt(pub: Publication, issue: Issue) -> str:
     """Alt text of the cover image: what it shows, in words."""
     text = f"《{pub.title}》{issue.date_text} {issue.weekday} {issue.numbers_text} 今日{issue.page_count}版 封面"
+    if issue.sample:
+        text += "。" + issue.sample_notice.removesuffix("。")
     if issue.highlights:
-        text += "。本期导读：" + "；".join(h.headline for h in issue.highlights)
+        text += "。本期导读：" + "；".join(
+            h.headline + (h.print_note if issue.print_only(h) else "") for h in issue.highlights
+        )
     return text

@@ -22,6 +22,7 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from exporter.model import (
     MAX_ARTICLES,
     MAX_BODY_CHARS,
     MAX_ISSUE_BODY_CHARS,
+    MAX_NUMBER,
+    MAX_TOTAL_NUMBER,
     Article,
     Issue,
     Publication,
@@ -402,6 +405,49 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
         raise ContentError(*problems_from(exc, issue_rel)) from None
 
 
+@dataclass(frozen=True)
+class Declared:
+    """The date and numbers an issue folder's issue.yaml declares, read leniently (None: absent or unreadable)."""
+
+    id: str
+    date: date | None
+    number: int | None
+    total_number: int | None
+
+
+def _counted(value: Any, limit: int) -> bool:
+    """A number an issue could really have (1 to ``limit``): `new` counts on from it."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= limit
+
+
+def declared_numbers(root: Path) -> list[Declared]:
+    """What every issue folder declares, valid or not, oldest first: `exporter new` numbers after all of
+    them, so a broken (or draft) issue's number is never given out twice."""
+    found = []
+    for folder in issue_dirs(Path(root)):
+        try:
+            meta = parse_yaml(read_text(folder / ISSUE_FILE, folder), ISSUE_FILE)
+        except (ContentError, OSError):
+            meta = {}
+        day = meta.get("date")
+        if isinstance(day, str):  # quoted: '2026-03-30'
+            try:
+                day = date.fromisoformat(day)
+            except ValueError:
+                day = None
+        day = day if isinstance(day, date) and not isinstance(day, datetime) else None
+        number, total = (meta.get(k) for k in ("number", "total_number"))
+        found.append(
+            Declared(
+                folder.name,
+                day,
+                number if _counted(number, MAX_NUMBER) else None,
+                total if _counted(total, MAX_TOTAL_NUMBER) else None,
+            )
+        )
+    return sorted(found, key=lambda d: (d.date or date.min, d.id))
+
+
 @dataclass
 class Content:
     """Everything loaded from a content root: the valid issues and the problems of the others."""
@@ -410,6 +456,7 @@ class Content:
     publication: Publication
     issues: list[Issue] = field(default_factory=list)
     failed: dict[str, list[Problem]] = field(default_factory=dict)
+    drafts: list[Issue] = field(default_factory=list)  # valid issues marked `draft: true`: never published
     fingerprints: dict[str, str] = field(default_factory=dict)  # issue id → hash of its folder (cached loads)
 
     @property
@@ -445,6 +492,9 @@ def load_content(
             issue = issue_cache.load(folder, publication) if issue_cache else load_issue(folder, publication)
         except ContentError as exc:
             content.failed[folder.name] = exc.problems
+            continue
+        if issue.draft:
+            content.drafts.append(issue)
             continue
         if issue.total_number in seen_totals:
             other = seen_totals[issue.total_number]

@@ -64,6 +64,11 @@ _UNBROKEN = re.compile(f"(?<!{_RUN_CHAR}){_RUN_CHAR}{{{MAX_UNBROKEN + 1},}}")
 # Names an article cannot have: its page would replace or shadow another file of issues/<id>/
 # (index.html, cover.png and thumbnail.* of the renderers, the media/ folder, the null renderer's file).
 RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null"})
+# What every output says of an issue marked `sample: true` (site, feeds, OPDS, PDF, EPUB and its cover).
+SAMPLE_LABEL = "样例数据"
+SAMPLE_NOTICE = f"{SAMPLE_LABEL}：本期为演示用的样例内容，不是正式出版的报纸。"
+# A 导读 entry whose story the digital edition does not carry (print-only page).
+PRINT_ONLY = "（见印刷版第{page}版）"
 
 
 def is_slug(value: str) -> bool:
@@ -388,6 +393,11 @@ class Highlight(Model):
     page: int = Field(ge=1, le=999)
     article: Slug | None = Field(None, description="Slug, when the digital edition carries it.")
 
+    @property
+    def print_note(self) -> str:
+        """（见印刷版第3版）: how outputs mark a print-only entry."""
+        return PRINT_ONLY.format(page=self.page)
+
 
 class Publication(Model):
     """The periodical: masthead data and settings shared by every issue."""
@@ -471,6 +481,9 @@ class Issue(Model):
     )
     pages: list[Page] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PAGES})
     sample: bool = Field(False, description="Marks made-up sample content.")
+    draft: bool = Field(
+        False, description="Not published while true (`exporter new` writes it); remove it when the issue is ready."
+    )
     note: OptLine = Field("", description="Shown on the issue page, e.g. where sample data is from.")
     timezone: str = Field("Asia/Shanghai", json_schema_extra={"readOnly": True})
 
@@ -574,6 +587,10 @@ class Issue(Model):
     def carries(self, page_number: int) -> bool:
         return any(p.number == page_number for p in self.pages)
 
+    def print_only(self, highlight: Highlight) -> bool:
+        """A 导读 story the digital edition does not carry: no article, on a page it does not carry."""
+        return highlight.article is None and not self.carries(highlight.page)
+
     @property
     def date_text(self) -> str:
         """2026年3月30日."""
@@ -587,6 +604,11 @@ class Issue(Model):
     @property
     def title_text(self) -> str:
         return f"{self.date_text} {self.weekday} {self.numbers_text}"
+
+    @property
+    def sample_notice(self) -> str:
+        """SAMPLE_NOTICE for a sample issue, else empty."""
+        return SAMPLE_NOTICE if self.sample else ""
 
     # Paths inside the output folder (public URLs: never change them).
     @property

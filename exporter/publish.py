@@ -64,7 +64,9 @@ TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3"
 FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
 
-CORE_MODULES = ("exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render")
+CORE_MODULES = (
+    "exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render", "exporter.cover",
+)  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -608,7 +610,7 @@ def _start_early(
                 issue = cache.load(folder, publication)
             except (ContentError, OSError):
                 continue
-            if issue.id != folder.name or not is_visible(issue, now):
+            if issue.id != folder.name or issue.draft or not is_visible(issue, now):
                 continue
             # the edition is not loaded yet: job.issues holds this issue alone (start() needs no more)
             job = Job(publication, (issue,), issue, staging, {issue.id: folder}, formats, templates_dir, options,
@@ -683,6 +685,21 @@ def _plan(
         same_env = current.get("env_key") == env_key
         keys[issue_id] = previous["key"] if same_env else key_of(snapshot, last_good)
         result.kept.append(issue_id)
+    # A kept issue is published under its last good numbers: a new issue with the same 总第N期 would
+    # publish that number twice (the loader only compares the issues that are valid now).
+    kept_totals = {i.total_number: i.id for i in issues if i.id in result.kept}
+    published = current.get("issues", {})
+    for issue in list(issues):
+        other = kept_totals.get(issue.total_number)
+        if other is None or other == issue.id or issue.id in published:
+            continue
+        issues.remove(issue)
+        del sources[issue.id], keys[issue.id]
+        result.problems[issue.id] = [
+            Problem(f"{issue.id}/{load.ISSUE_FILE}", "total_number",
+                    f"{issue.total_number} is also the number of issue {other} (published; its last good "
+                    "version is kept while its source is broken)", "E205")
+        ]  # fmt: skip
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]
     result.embargoed = sorted(i.id for i in hidden)

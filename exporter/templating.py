@@ -11,6 +11,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from exporter.model import SAMPLE_NOTICE
+
 
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
@@ -36,4 +38,5 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["iso"] = _iso
     env.filters["jsonld"] = _jsonld
     env.filters["safe_html"] = Markup  # for body_html: sanitised once, at load
+    env.globals["SAMPLE_NOTICE"] = SAMPLE_NOTICE
     return env

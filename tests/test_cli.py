@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,35 @@ def test_new_starts_the_next_issue(content: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "第12期, 总第2664期" in result.output
     check = CliRunner().invoke(main, ["validate", "--content", str(content)])
-    assert check.exit_code == 0, check.output and "3 valid issue(s)" in check.output
+    assert check.exit_code == 0, check.output
+    assert "3 valid issue(s): 2026-03-23, 2026-03-30, 2026-04-06 (draft); 0 invalid" in check.output
+
+
+def test_new_writes_a_draft_that_validate_names(content: Path) -> None:
+    result = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-04-06"])
+    assert result.exit_code == 0, result.output
+    assert "as a draft" in result.output
+    assert "\ndraft: true\n" in (content / "2026-04-06" / "issue.yaml").read_text("utf-8")
+    check = CliRunner().invoke(main, ["validate", "--content", str(content)])
+    assert check.exit_code == 0, check.output
+    assert "2026-04-06/issue.yaml: draft: the issue is a draft and is not published" in check.output
+
+
+def test_new_numbers_after_every_issue_folder_even_a_broken_one(content: Path) -> None:
+    """A broken issue (kept at its last good version, or about to be fixed) holds its number: `new`
+    counted from the last *valid* issue and two issues were published as 总第2664期."""
+    broken = content / "2026-04-06"
+    shutil.copytree(content / "2026-03-30", broken)
+    text = (broken / "issue.yaml").read_text("utf-8")
+    text = re.sub(r"(?m)^date: .*$", "date: 2026-04-06", text)
+    text = re.sub(r"(?m)^number: .*$", "number: 12", text)
+    text = re.sub(r"(?m)^total_number: .*$", "total_number: 2664", text)
+    (broken / "issue.yaml").write_text(text + "unknown_key: 1\n", "utf-8")  # invalid, numbers readable
+    result = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-04-13"])
+    assert result.exit_code == 0, result.output
+    assert "第13期, 总第2665期" in result.output
+    written = (content / "2026-04-13" / "issue.yaml").read_text("utf-8")
+    assert "\nnumber: 13\n" in written and "\ntotal_number: 2665\n" in written
 
 
 def test_committed_json_schemas_are_generated_from_the_model() -> None:

@@ -365,7 +365,7 @@ def test_opf_metadata(books: dict[str, Book], name: str) -> None:
     assert opf.get(XML_LANG) == "zh-CN"
     assert md.find("dc:identifier[@id='id']", NS).text == uid
     assert dc["language"] == ["zh-CN"]
-    assert dc["title"] == [f"{pub.title} {issue.date_text}"]
+    assert dc["title"] == [f"{pub.title} {issue.date_text}" + ("（样例数据）" if issue.sample else "")]
     assert dc["publisher"] == [pub.publisher_name]
     assert dc["creator"] == [pub.title]
     assert dc["date"] == [issue.date.isoformat()]
@@ -394,8 +394,10 @@ def test_opf_metadata(books: dict[str, Book], name: str) -> None:
     )
     assert metas["schema:accessibilityHazard"] == ["none"]
     assert "page-list" in metas["schema:accessibilitySummary"][0]
-    assert metas["dcterms:conformsTo"] == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
-    assert metas["a11y:certifiedBy"] == [pub.publisher_name]
+    # no conformance claim nobody certified (#11): only what is true of every book
+    assert "dcterms:conformsTo" not in metas and "a11y:certifiedBy" not in metas
+    assert not [k for k in metas if k.startswith("a11y:")]
+    assert b"WCAG" not in book.members["EPUB/content.opf"] and b"certifiedBy" not in book.members["EPUB/content.opf"]
     # EPUB 2 cover hint
     assert md.find("opf:meta[@name='cover']", NS).get("content") == "cover-image"
 
@@ -503,7 +505,10 @@ def test_page_list_maps_every_article_to_its_print_page(books: dict[str, Book], 
         current = starts.get(f"EPUB/text/{article.slug}.xhtml", current)
         assert current == issue.page_of(article).number, article.slug
         body = etree.fromstring(book.members[f"EPUB/text/{article.slug}.xhtml"])
-        assert f"第{current}版" in _text(body.find(".//x:p[@class='printed']", NS))
+        assert f"第{current}版" in _text(body.find(".//x:p[@class='page-label']", NS))
+        printed = body.find(".//x:p[@class='printed']", NS)
+        if not article.source:  # a reprint has no 原载 line (#11)
+            assert f"第{current}版" in _text(printed)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -724,7 +729,8 @@ def test_ebooklib_reads_every_article(books: dict[str, Book], name: str) -> None
 
     book = books[name]
     read = epub.read_epub(str(book.path), {"ignore_ncx": True})
-    assert read.get_metadata("DC", "title")[0][0] == f"{book.pub.title} {book.issue.date_text}"
+    sample = "（样例数据）" if book.issue.sample else ""
+    assert read.get_metadata("DC", "title")[0][0] == f"{book.pub.title} {book.issue.date_text}{sample}"
     assert read.get_metadata("DC", "language")[0][0] == "zh-CN"
     docs = {item.get_name(): item.get_content().decode() for item in read.get_items_of_type(ebooklib.ITEM_DOCUMENT)}
     for a in book.issue.articles:
@@ -891,3 +897,68 @@ def test_the_cover_draws_rare_characters_with_the_fallback_face(rare_book: Book)
         }
     )
     assert png != cover.make_cover(rare_book.pub, plain)
+
+
+def test_a_reprint_names_its_source_and_not_this_paper(books: dict[str, Book]) -> None:
+    """With a source (来源：…) an article was not first printed here: no 原载 line (#11)."""
+    corpus = [(n, d.decode("utf-8")) for n, d in books["corpus"].members.items() if n.endswith(".xhtml")]
+    chapters = [(n, t) for n, t in corpus if "来源：" in t and 'class="printed"' not in t]
+    assert len([a for a in books["corpus"].issue.articles if a.source]) == 29
+    assert all("原载" not in t for _, t in corpus)
+    assert len(chapters) >= 29
+    seed = "".join(d.decode("utf-8") for n, d in books["seed"].members.items() if n.endswith(".xhtml"))
+    assert "原载《" in seed  # the paper's own articles keep it
+
+
+def test_print_only_highlights_are_marked_in_the_contents_and_on_the_cover(books: dict[str, Book]) -> None:
+    """The seed's 导读 stories are on pages the book does not carry: the contents, the description, the
+    cover's alt text and the cover image say （见印刷版第N版） instead of promising them (#11)."""
+    from exporter.cover import cover_entries
+
+    book = books["seed"]
+    issue = book.issue
+    print_only = [h for h in issue.highlights if not issue.carries(h.page)]
+    assert len(print_only) == 5
+    contents = _text(book.xml("contents.xhtml"))
+    description = book.opf.find("opf:metadata/dc:description", NS).text
+    [img] = book.xml("cover.xhtml").iterfind(".//x:img", NS)
+    label, entries = cover_entries(issue)
+    assert label == "本期导读"
+    for h in print_only:
+        note = f"（见印刷版第{h.page}版）"
+        assert f"{h.headline} {note}" in contents and f"{h.headline}{note}" in description
+        assert f"{h.headline}{note}" in img.get("alt")
+        assert (f"{h.headline}{note}", "") in entries
+    # a 导读 story the book carries is not marked
+    sample = load_content(SAMPLE, only={"2026-03-23"}).issues[0]
+    assert sample.highlights and not any(sample.print_only(h) for h in sample.highlights)
+    assert all("见印刷版" not in text for text, _ in cover_entries(sample)[1])
+
+
+def test_a_sample_issue_says_so_in_the_title_description_contents_and_cover(books: dict[str, Book]) -> None:
+    from PIL import Image as PILImage
+
+    from exporter.cover import make_cover
+    from exporter.model import SAMPLE_NOTICE
+
+    book = books["corpus"]
+    assert book.issue.sample
+    md = book.opf.find("opf:metadata", NS)
+    assert md.find("dc:title", NS).text.endswith("（样例数据）")
+    assert md.find("dc:description", NS).text.startswith(SAMPLE_NOTICE)
+    assert SAMPLE_NOTICE in _text(book.xml("contents.xhtml"))
+    [img] = book.xml("cover.xhtml").iterfind(".//x:img", NS)
+    assert SAMPLE_NOTICE.removesuffix("。") in img.get("alt")
+    assert SAMPLE_NOTICE not in _text(books["seed"].xml("contents.xhtml"))  # the seed is not a sample
+    # the cover image carries the notice in a wide red band at the top (paper-coloured text on red);
+    # a real issue has a thin band with paper below it
+    red, paper = (200, 22, 29), (251, 248, 241)
+
+    def band_colours(png: bytes) -> dict[tuple[int, int, int], int]:
+        with PILImage.open(io.BytesIO(png)) as im:
+            return {c: n for n, c in im.convert("RGB").crop((0, 30, 1200, 76)).getcolors(1 << 16)}
+
+    sample_band = band_colours(book.members["EPUB/images/cover.png"])
+    assert sample_band.get(red, 0) > 1200 * 46 * 0.6 and sample_band.get(paper, 0) > 500
+    real_band = band_colours(make_cover(book.pub, book.issue.model_copy(update={"sample": False})))
+    assert red not in real_band and real_band.get(paper, 0) > 1200 * 46 * 0.9

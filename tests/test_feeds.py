@@ -691,3 +691,31 @@ def test_corpus_feed_has_every_article_of_the_issue(corpus_out: Path) -> None:
     assert len(parsed.entries) == 29
     assert all(e.id.startswith(f"tag:paper.example.cn,{CORPUS_ID}:") for e in parsed.entries)
     assert parsed.feed.language == "zh-CN"
+
+
+def test_a_sample_issue_says_so_in_every_feed(sample_out: Path) -> None:
+    """`sample: true` reached the web page only: feed items (RSS/Atom/JSON) and edition entries of a sample
+    issue carry SAMPLE_NOTICE; those of a real issue do not (#11)."""
+    from exporter.model import SAMPLE_NOTICE
+
+    def of(entry_id: str) -> str:
+        return SAMPLE_ID if f"issues/{SAMPLE_ID}" in entry_id else SEED_ID
+
+    seen = set()
+    for name in ("rss.xml", "atom.xml", "editions.xml"):
+        for entry in parse(sample_out / "feeds" / name).entries:
+            issue = of(entry.id)
+            seen.add((name, issue))
+            text = entry.summary + "".join(c.value for c in entry.get("content", []))
+            assert (SAMPLE_NOTICE in text) == (issue == SAMPLE_ID), (name, entry.id)
+    for name in ("feed.json", "editions.json"):
+        path = sample_out / "feeds" / name
+        if not path.exists():
+            continue
+        for item in json.loads(path.read_text("utf-8"))["items"]:
+            issue = of(item["id"])
+            seen.add((name, issue))
+            assert item["summary"].startswith(SAMPLE_NOTICE) == (issue == SAMPLE_ID), (name, item["id"])
+            assert (SAMPLE_NOTICE in item["content_html"]) == (issue == SAMPLE_ID), (name, item["id"])
+    assert {("rss.xml", SAMPLE_ID), ("atom.xml", SAMPLE_ID), ("feed.json", SAMPLE_ID)} <= seen
+    assert {("rss.xml", SEED_ID), ("atom.xml", SEED_ID), ("feed.json", SEED_ID)} <= seen

@@ -130,3 +130,14 @@ def test_opds_renderer_alone_and_without_files(tmp_path: Path) -> None:
     job = Job(loaded.publication, tuple(loaded.issues), loaded.issues[0], tmp_path / "x", {})
     assert OpdsRenderer().render(job) == []
     assert loaded.issues[0].id == CORPUS_ID
+
+
+def test_a_sample_issue_says_so_in_its_opds_entry(opds_sample: Path, opds_corpus: Path) -> None:
+    """The corpus issue is `sample: true`: its OPDS entry's summary and content carry SAMPLE_NOTICE (#11)."""
+    from exporter.model import SAMPLE_NOTICE
+
+    [entry] = etree.parse(str(opds_corpus / "opds/issues.xml")).getroot().findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}summary").startswith(SAMPLE_NOTICE + "本期导读：")
+    assert SAMPLE_NOTICE in entry.findtext(f"{ATOM}content")
+    [seed] = etree.parse(str(opds_sample / "opds/issues.xml")).getroot().findall(f"{ATOM}entry")
+    assert SAMPLE_NOTICE not in etree.tostring(seed, encoding="unicode")

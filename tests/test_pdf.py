@@ -600,3 +600,12 @@ def test_the_render_child_dies_with_its_parent(tmp_path: Path) -> None:
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child), "the render child outlived its killed parent"
+
+
+def test_a_sample_issue_says_so_in_the_pdf_subject(sample: Built) -> None:
+    """`sample: true` reached the web page only: the PDF's metadata description carries SAMPLE_NOTICE (#11)."""
+    from exporter.model import SAMPLE_NOTICE
+
+    notice = SAMPLE_NOTICE.removesuffix("。")
+    assert notice in run("pdfinfo", sample.pdf("2026-03-23"))  # the sample history issue
+    assert notice not in run("pdfinfo", sample.pdf("2026-03-30"))  # the seed issue is real

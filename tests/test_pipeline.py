@@ -295,3 +295,48 @@ def test_an_issue_changed_after_its_early_start_is_started_again(
     assert BackgroundRenderer.calls == [("2026-04-06", 1), ("2026-04-06", 3)]
     assert BackgroundRenderer.cancelled == ["2026-04-06"]
     assert "编辑在构建中追加的一段" in (tmp_path / "out/issues/2026-04-06/background.html").read_text("utf-8")
+
+
+def test_a_draft_made_by_new_is_never_started_nor_published(
+    tmp_path: Path, content: Path, background: tuple[str, ...]
+) -> None:
+    """`exporter new` wrote a placeholder the running service published within seconds: it is a draft now,
+    not started early (the PDF's background render), not published, until `draft: true` is removed."""
+    from click.testing import CliRunner
+
+    from exporter.cli import main
+
+    out = tmp_path / "out"
+    assert build(content, out, background).ok
+    before = tree_bytes(out)
+    BackgroundRenderer.calls.clear()
+    made = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-04-06"])
+    assert made.exit_code == 0, made.output
+    result = build(content, out, background)
+    assert result.ok and not result.changed and result.rendered == []
+    assert BackgroundRenderer.calls == [], "a draft must not be started early"
+    assert tree_bytes(out) == before and not (out / "issues" / "2026-04-06").exists()
+
+    meta = content / "2026-04-06" / "issue.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("draft: true\n", ""), "utf-8")
+    result = build(content, out, background)
+    assert result.ok and result.rendered == ["2026-04-06"]
+    assert BackgroundRenderer.calls == [("2026-04-06", 1)]
+    assert (out / "issues" / "2026-04-06" / "index.html").is_file()
+
+
+def test_a_new_issue_cannot_take_the_number_of_a_kept_issue(tmp_path: Path, content: Path) -> None:
+    """The seed issue breaks and is kept as 总第2663期; a new issue numbered 2663 (valid, and the only
+    valid one with that number) is refused instead of publishing 总第2663期 twice."""
+    out = tmp_path / "out"
+    assert build(content, out, FAST).ok
+    before = tree_bytes(out)
+    _new_issue(content, "2026-04-06", 2663)
+    meta = content / SEED_ID / "issue.yaml"
+    meta.write_text(meta.read_text("utf-8") + "unknown_key: 1\n", "utf-8")
+    result = build(content, out, FAST)
+    assert result.kept == [SEED_ID]
+    problems = result.problems["2026-04-06"]
+    assert [(p.file, p.field, p.code) for p in problems] == [("2026-04-06/issue.yaml", "total_number", "E205")]
+    assert f"is also the number of issue {SEED_ID}" in problems[0].message
+    assert tree_bytes(out) == before

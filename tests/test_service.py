@@ -371,6 +371,35 @@ def test_embargoed_issue_appears_at_its_time(running: tuple[Service, Path, Path]
     release_state(out)
 
 
+def test_a_draft_from_new_is_not_published_until_the_editor_says_so(running: tuple[Service, Path, Path]) -> None:
+    """`exporter new` wrote a placeholder article the running service published within seconds."""
+    from click.testing import CliRunner
+
+    from exporter.cli import main
+
+    service, content, out = running
+    release = service.status()["release"]
+    builds = service.status()["service"]["builds"]
+    made = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-06-01"])
+    assert made.exit_code == 0, made.output
+
+    def built_since() -> dict[str, Any] | None:
+        doc = service.status()
+        return doc if doc["service"]["builds"] > builds and doc["service"]["state"] == "idle" else None
+
+    doc = poll(built_since, 20, "a build after `exporter new`")
+    assert doc["release"] == release and not doc["service"]["last_build"]["problems"]
+    time.sleep(3)  # longer than the debounce: nothing more comes
+    assert "2026-06-01" not in service.published()
+    assert service.get("/issues/2026-06-01/").status_code == 404
+
+    meta = content / "2026-06-01" / "issue.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("draft: true\n", ""), "utf-8")
+    poll(lambda: "2026-06-01" in service.published(), 20, "the issue once it is no longer a draft")
+    assert service.get("/issues/2026-06-01/").status_code == 200
+    release_state(out)
+
+
 def test_sigterm_exits_cleanly(running: tuple[Service, Path, Path]) -> None:
     service, _, out = running
     code, seconds = service.stop(signal.SIGTERM)

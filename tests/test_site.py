@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from exporter.publish import build
-from tests.conftest import SAMPLE, SEED_ID, copy_content
+from tests.conftest import CORPUS, SAMPLE, SEED_ID, copy_content
 
 
 class Page(HTMLParser):
@@ -163,3 +163,18 @@ def test_pages_are_readable_on_a_phone(site: Path) -> None:
         assert 'name="viewport" content="width=device-width, initial-scale=1"' in path.read_text("utf-8")
     css = (site / "assets" / "site.css").read_text("utf-8")
     assert "Noto Serif CJK SC" in css and "max-width" in css and "text-indent: 2em" in css
+
+
+def test_a_reprint_names_its_source_and_not_this_paper(site: Path, tmp_path: Path) -> None:
+    """A reprinted article said both 来源：中国经济网 and 原载《科技日报》: with a source, no 原载 line."""
+    out = tmp_path / "out"
+    assert build(CORPUS, out, ("site",)).ok
+    pages = sorted((out / "issues" / "2026-06-12").glob("*.html"))
+    articles = [p for p in pages if p.name != "index.html"]
+    assert len(articles) == 29
+    for path in articles:
+        html = path.read_text("utf-8")
+        assert "来源：" in html, path.name  # every corpus article is a reprint
+        assert "原载" not in html, path.name
+    own = (site / "issues" / SEED_ID / "ai-plus-industry-forum.html").read_text("utf-8")
+    assert "来源：" not in own and "原载《" in own  # the paper's own article keeps its print reference

@@ -39,14 +39,23 @@ from urllib.parse import urlsplit
 
 from exporter import markup
 from exporter.errors import RenderError
-from exporter.model import MAX_IMAGE_BYTES, SLUG_RE, Article, Highlight, Image, Issue, Publication, read_inside
+from exporter.model import (
+    MAX_IMAGE_BYTES,
+    SAMPLE_LABEL,
+    SLUG_RE,
+    Article,
+    Highlight,
+    Image,
+    Issue,
+    Publication,
+    read_inside,
+)
 from exporter.render import Job
 
 XHTML = "application/xhtml+xml"
 OPF_NAME = "EPUB/content.opf"  # where ebooklib puts the package document
 CSS_NAME = "styles/epub.css"
 COVER_IMAGE = "images/cover.png"
-CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
 IMAGE_SUFFIX = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 # Options (job.options) this renderer reads: "epub_font" embeds a subset of a CJK font file.
 FONT_OPTION = "epub_font"
@@ -169,7 +178,7 @@ def identifier(pub: Publication, issue: Issue) -> str:
 
 
 def book_title(pub: Publication, issue: Issue) -> str:
-    return f"{pub.title} {issue.date_text}"
+    return f"{pub.title} {issue.date_text}" + (f"（{SAMPLE_LABEL}）" if issue.sample else "")
 
 
 def print_source(pub: Publication, issue: Issue) -> str:
@@ -185,8 +194,13 @@ def print_source(pub: Publication, issue: Issue) -> str:
 
 def description(issue: Issue) -> str:
     if issue.highlights:
-        return "本期导读：" + "；".join(f"{h.headline}（第{h.page}版）" for h in issue.highlights) + "。"
-    return "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+        entries = [
+            f"{h.headline}{h.print_note if issue.print_only(h) else f'（第{h.page}版）'}" for h in issue.highlights
+        ]
+        text = "本期导读：" + "；".join(entries) + "。"
+    else:
+        text = "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+    return f"{issue.sample_notice}{text}"
 
 
 def subjects(issue: Issue) -> list[str]:
@@ -295,8 +309,8 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
         meta(None, "meta", feature, {"property": "schema:accessibilityFeature"})
     meta(None, "meta", "none", {"property": "schema:accessibilityHazard"})
     meta(None, "meta", accessibility_summary(issue, has_photos), {"property": "schema:accessibilitySummary"})
-    meta(None, "meta", CONFORMS_TO, {"property": "dcterms:conformsTo", "id": "conformance"})
-    meta(None, "meta", pub.publisher_name, {"property": "a11y:certifiedBy"})
+    # No dcterms:conformsTo / a11y:certifiedBy: nobody has evaluated the book against WCAG, and a
+    # conformance claim must name an evaluation that happened. Only the verifiable facts above are stated.
 
     # Where each carried page starts: the first article of the page carries the page-break marker.
     page_start = {p.number: p.articles[0] for p in issue.pages}

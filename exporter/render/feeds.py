@@ -143,14 +143,14 @@ def highlights_text(issue: Issue) -> str:
     """本期导读 as one line of plain text; the article headlines when the issue has no 导读."""
     if issue.highlights:
         parts = [f"{h.headline}（第{h.page}版）" for h in issue.highlights]
-        return "本期导读：" + "；".join(parts)
+        return issue.sample_notice + "本期导读：" + "；".join(parts)
     parts = [f"{a.headline}（第{issue.page_of(a).number}版）" for a in issue.articles]
-    return "本期要目：" + "；".join(parts)
+    return issue.sample_notice + "本期要目：" + "；".join(parts)
 
 
 def highlights_html(pub: Publication, issue: Issue) -> str:
     """本期导读 and the pages carried, as an HTML fragment with absolute links."""
-    out = []
+    out = [f"<p><strong>{html.escape(issue.sample_notice)}</strong></p>\n"] if issue.sample else []
     if issue.highlights:
         out.append("<p>本期导读</p>\n<ul>\n")
         for h in issue.highlights:
@@ -242,7 +242,7 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         url=url,
         title=a.headline,
         authors=authors,
-        summary=a.summary,
+        summary=f"{issue.sample_notice}{a.summary}",
         content_html=article_html(
             pub, issue, a, [(img, pub.url(f"{issue.dir}media/{img.url_path}")) for img in images]
         ),
@@ -258,7 +258,7 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
 def article_html(pub: Publication, issue: Issue, a: Article, images: Sequence[tuple[Image, str]]) -> str:
     """The full article for a feed reader: heading lines, credit, photos, then the sanitised body."""
     esc = html.escape
-    parts = []
+    parts = [f"<p><strong>{esc(issue.sample_notice)}</strong></p>\n"] if issue.sample else []
     if a.kicker:
         parts.append(f"<p><em>{esc(a.kicker)}</em></p>\n")
     if a.subheadline:

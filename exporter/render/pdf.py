@@ -204,7 +204,9 @@ def issue_html(job: Job, issue: Issue) -> str:
         )
         if part
     )
-    description = f"{pub.title} {issue.title_text}"
+    description = f"{pub.title} {issue.title_text}" + (
+        f"。{issue.sample_notice.removesuffix('。')}" if issue.sample else ""
+    )
     if issue.highlights:
         description += "。本期导读：" + "；".join(h.headline for h in issue.highlights)
     return job.templates.get_template("pdf/issue.html").render(
