@@ -27,7 +27,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
 from exporter.render import Job
-from exporter.render.feeds import (
+from exporter.render.feeds.common import (
     ATOM,
     DCTERMS,
     HTML_TYPE,
@@ -142,7 +142,7 @@ def issues_documents(job: Job) -> dict[str, bytes | Path]:
     """The acquisition feed, paged (RFC 5005 paged feed: first, next, previous).
 
     ``opds/issues.xml`` holds the newest issues; older ones are on stable pages, ``next`` from page
-    to page, kept between builds (see :func:`~exporter.render.feeds.stable_pages`).
+    to page, kept between builds (see :func:`~exporter.render.feeds.common.stable_pages`).
     """
     current, pages = stable_pages(job.issues)
     newest = issues_page_path(pages[0].number) if pages else None
