@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from exporter import markup
+from exporter import markup, paths
 from exporter.cache import Memo
 from exporter.errors import ContentError, Problem
 from exporter.model import (
@@ -313,7 +313,7 @@ def load_article(
         if key in meta:
             raise ContentError(Problem(rel, key, "is derived (from the file name / body); remove it", "E202"))
     problems = []
-    permalink = publication.url(f"issues/{issue_id}/{slug}.html")
+    permalink = publication.url(paths.article(issue_id, slug))
     body_html = ""
     if len(body) > MAX_BODY_CHARS:  # before Markdown: pathological input is slow to parse
         message = f"has {len(body)} characters; the limit is {MAX_BODY_CHARS} (split the article)"

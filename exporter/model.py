@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from exporter import markup
+from exporter import markup, paths
 
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
@@ -613,18 +613,18 @@ class Issue(Model):
     # Paths inside the output folder (public URLs: never change them).
     @property
     def dir(self) -> str:
-        return f"issues/{self.id}/"
+        return paths.issue_dir(self.id)
 
     def article_path(self, article: Article) -> str:
-        return f"issues/{self.id}/{article.slug}.html"
+        return paths.article(self.id, article.slug)
 
     @property
     def pdf_path(self) -> str:
-        return f"issues/{self.id}/{self.id}.pdf"
+        return paths.pdf(self.id)
 
     @property
     def epub_path(self) -> str:
-        return f"issues/{self.id}/{self.id}.epub"
+        return paths.epub(self.id)
 
     def tag_uri(self, publication: Publication, article: Article | None = None) -> str:
         """RFC 4151 id that never changes: tag:host,2026-03-30:issues/2026-03-30/slug."""

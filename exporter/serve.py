@@ -61,8 +61,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from exporter import paths
 from exporter.publish import LAST_BUILD, MANIFEST_FORMAT
-from exporter.render import EDITION_LINKS
 
 STATUS_PATH = "/_status"
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # who may read /_status unless told otherwise
@@ -72,49 +72,11 @@ MAX_DIGITS = 18  # a byte position with more digits is beyond any file (10**18 b
 SMALL_FILE = 256 * 1024  # read whole files up to this size; stream bigger ones
 CHUNK = 64 * 1024
 SNIFF = 8192  # bytes read to tell an RSS from an Atom document, and an OPDS catalog's kind
-OPDS = "application/atom+xml;profile=opds-catalog"
+OPDS = paths.OPDS_TYPE
 
-CACHE_SHORT = "public, max-age=300"  # feeds, catalogs, pages: a new issue shows within minutes
-CACHE_LONG = "public, max-age=3600"  # PDF, EPUB, images, styles
-CACHE_NONE = "no-cache"
-
-# The edition-wide documents the pipeline declares (feeds/rss.xml, opds/catalog.xml …).
-KNOWN_TYPES = {path: mtype for _fmt, path, mtype, _label in EDITION_LINKS}
-SUFFIX_TYPES = {
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".css": "text/css",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".txt": "text/plain",
-    ".md": "text/markdown",
-    ".csv": "text/csv",
-    ".json": "application/json",
-    ".jsonld": "application/ld+json",
-    ".xml": "application/xml",
-    ".xsl": "text/xsl",
-    ".xslt": "application/xslt+xml",
-    ".opml": "text/x-opml",
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".svg": "image/svg+xml",
-    ".pdf": "application/pdf",
-    ".epub": "application/epub+zip",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".ico": "image/vnd.microsoft.icon",
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".otf": "font/otf",
-    ".ttf": "font/ttf",
-    ".zip": "application/zip",
-    ".gz": "application/gzip",
-}
-_TEXTUAL = re.compile(r"^(text/|application/(xml|json|javascript|ecmascript)$|application/[\w.-]+\+(xml|json)$)")
+CACHE_SHORT, CACHE_LONG, CACHE_NONE = paths.CACHE_SHORT, paths.CACHE_LONG, paths.CACHE_NONE
+KNOWN_TYPES = paths.KNOWN_TYPES
+SUFFIX_TYPES = paths.SUFFIX_TYPES
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _ROOT_ELEMENT = re.compile(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
 _LINK = re.compile(rb"<(?:[\w.-]+:)?link\b[^>]*>", re.S)
@@ -184,15 +146,10 @@ def media_type(rel: str, head: bytes = b"") -> str:
         mtype = "application/feed+json"
     else:
         mtype = SUFFIX_TYPES.get(suffix, "application/octet-stream")
-    if _TEXTUAL.match(mtype.split(";", 1)[0]):
-        mtype += "; charset=utf-8"
-    return mtype
+    return paths.content_type(mtype)
 
 
-def cache_control(rel: str, mtype: str) -> str:
-    if rel.startswith(("feeds/", "opds/")) or "/" not in rel or mtype.startswith(("text/", "application/json")):
-        return CACHE_SHORT
-    return CACHE_LONG
+cache_control = paths.cache_control
 
 
 def etag_matches(header: str, etag: str) -> bool:

@@ -27,6 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from exporter import paths
 from exporter.cache import Memo, named
 from exporter.model import Issue, Publication
 
@@ -48,12 +49,12 @@ DEFAULT_FORMATS = ("pdf", "epub", "site", "feeds", "opds")
 # Public paths of the edition-wide documents (relative to the output root; never change them).
 # (format that writes it, path, media type, title suffix) — the web pages link every one that is built.
 EDITION_LINKS = (
-    ("feeds", "feeds/rss.xml", "application/rss+xml", "RSS"),
-    ("feeds", "feeds/atom.xml", "application/atom+xml", "Atom"),
-    ("feeds", "feeds/feed.json", "application/feed+json", "JSON Feed"),
-    ("feeds", "feeds/editions.xml", "application/atom+xml", "整期 PDF/EPUB"),
-    ("feeds", "feeds/feeds.opml", "text/x-opml", "OPML 订阅列表"),
-    ("opds", "opds/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation", "OPDS"),
+    ("feeds", paths.RSS, paths.RSS_TYPE, "RSS"),
+    ("feeds", paths.ATOM, paths.ATOM_TYPE, "Atom"),
+    ("feeds", paths.JSON_FEED, paths.JSON_FEED_TYPE, "JSON Feed"),
+    ("feeds", paths.EDITIONS, paths.ATOM_TYPE, "整期 PDF/EPUB"),
+    ("feeds", paths.OPML, paths.OPML_TYPE, "OPML 订阅列表"),
+    ("opds", paths.OPDS_CATALOG, paths.NAVIGATION_TYPE, "OPDS"),
 )
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"

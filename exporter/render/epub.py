@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from exporter import markup
+from exporter import markup, paths
 from exporter.errors import RenderError
 from exporter.model import (
     MAX_IMAGE_BYTES,
@@ -169,7 +169,7 @@ class EpubRenderer:
         # The cover also goes beside the EPUB, where the OPDS catalog and the web pages find it.
         png = cover.make_cover(job.publication, job.issue)
         data = build_epub(job, job.issue, png)
-        return [job.write(job.issue.epub_path, data), job.write(f"{job.issue.dir}cover.png", png)]
+        return [job.write(job.issue.epub_path, data), job.write(paths.cover(job.issue.id), png)]
 
 
 def identifier(pub: Publication, issue: Issue) -> str:

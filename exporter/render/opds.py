@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from exporter import paths
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
 from exporter.render import Job
@@ -46,10 +47,10 @@ from exporter.render.feeds.common import (
 )
 
 OPDS = "http://opds-spec.org/2010/catalog"
-CATALOG_PATH = "opds/catalog.xml"
-ISSUES_PATH = "opds/issues.xml"
-NAVIGATION_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
-ACQUISITION_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
+CATALOG_PATH = paths.OPDS_CATALOG
+ISSUES_PATH = paths.OPDS_ISSUES
+NAVIGATION_TYPE = paths.NAVIGATION_TYPE
+ACQUISITION_TYPE = paths.ACQUISITION_TYPE
 ACQUIRE = "http://opds-spec.org/acquisition/open-access"  # free to read: no payment, no borrowing
 IMAGE = "http://opds-spec.org/image"
 THUMBNAIL = "http://opds-spec.org/image/thumbnail"
@@ -90,7 +91,7 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
     pub = job.publication
     files = downloads(job, issue)
     # EPUB first: e-readers take the first acquisition link they can open.
-    files.sort(key=lambda d: d.media_type != "application/epub+zip")
+    files.sort(key=lambda d: d.media_type != paths.EPUB_TYPE)
     entry = sub(root, "entry")
     sub(entry, "title", f"{pub.title} {issue.title_text}")
     sub(entry, "id", issue.tag_uri(pub))
@@ -135,7 +136,7 @@ def issues_document(
 
 
 def issues_page_path(number: int) -> str:
-    return f"opds/issues/{number:04d}.xml"
+    return paths.opds_issues_page(number)
 
 
 def issues_documents(job: Job) -> dict[str, bytes | Path]:

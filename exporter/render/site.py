@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from exporter import paths
 from exporter.errors import RenderError
 from exporter.model import Article, Highlight, Image, Issue, Page, Publication, read_inside
 from exporter.render import EDITION_LINKS, Job
 
 DOWNLOADS = (
-    ("pdf", "application/pdf", "PDF 版"),
-    ("epub", "application/epub+zip", "EPUB 电子书"),
+    ("pdf", paths.PDF_TYPE, "PDF 版"),
+    ("epub", paths.EPUB_TYPE, "EPUB 电子书"),
 )
 
 
@@ -63,10 +64,10 @@ class SiteRenderer:
         written = self._copy_media(job, issue)
 
         def img_src(image: Image) -> str:
-            return "media/" + image.url_path
+            return paths.MEDIA + image.url_path
 
         def page_href(n: int) -> str:
-            return f"index.html#page-{n}" if issue.carries(n) else ""
+            return f"{paths.PAGE_NAME}#page-{n}" if issue.carries(n) else ""
 
         def highlight_href(h: Highlight) -> str:
             if h.article:
@@ -80,7 +81,7 @@ class SiteRenderer:
 
             page_feeds = {p.number: page_feed_path(page_key(p)) for p in issue.pages}
             base["alternates"] += [
-                {"type": "application/atom+xml", "href": pub.url(page_feeds[p.number]),
+                {"type": paths.ATOM_TYPE, "href": pub.url(page_feeds[p.number]),
                  "title": f"{pub.title} {p.label}"}
                 for p in issue.pages
             ]  # fmt: skip
@@ -89,10 +90,10 @@ class SiteRenderer:
             page_feeds={n: "../../" + path for n, path in page_feeds.items()},
             issue=issue,
             downloads=self._downloads(job, issue, ""),
-            cover="cover.png" if job.exists(f"{issue.dir}cover.png") else "",
+            cover=paths.COVER_NAME if job.exists(paths.cover(issue.id)) else "",
             highlight_href=highlight_href,
         )
-        written.append(job.write(issue.dir + "index.html", html))
+        written.append(job.write(paths.issue_page(issue.id), html))
 
         template = env.get_template("site/article.html")
         articles = issue.articles
@@ -123,7 +124,7 @@ class SiteRenderer:
                     data = read_inside(job.source(issue), image.file)
                 except ValueError as exc:
                     raise RenderError(f"{article.slug}: images: {exc}") from None
-                written.append(job.write(f"{issue.dir}media/{image.file}", data))
+                written.append(job.write(paths.media(issue.id, image.file), data))
         return written
 
     # -- edition -----------------------------------------------------------------------------
@@ -131,11 +132,11 @@ class SiteRenderer:
     def _edition(self, job: Job) -> list[Path]:
         pub = job.publication
         css = (job.templates_dir / "site" / "site.css").read_bytes()
-        written = [job.write("assets/site.css", css)]
+        written = [job.write(paths.SITE_CSS, css)]
         items = [
             {
                 "issue": issue,
-                "href": issue.dir + "index.html",
+                "href": paths.issue_page(issue.id),
                 "downloads": self._downloads(job, issue, issue.dir),
             }
             for issue in job.issues
@@ -146,12 +147,12 @@ class SiteRenderer:
 
             def highlight_href(h: Highlight, issue: Issue = issue) -> str:
                 if h.article:
-                    return f"{issue.dir}{h.article}.html"
-                return f"{issue.dir}index.html#page-{h.page}" if issue.carries(h.page) else ""
+                    return paths.article(issue.id, h.article)
+                return f"{paths.issue_page(issue.id)}#page-{h.page}" if issue.carries(h.page) else ""
 
             latest = {
                 "issue": issue,
-                "href": issue.dir + "index.html",
+                "href": paths.issue_page(issue.id),
                 "highlight_href": highlight_href,
                 "articles": [
                     {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)} for a in issue.articles
@@ -162,7 +163,7 @@ class SiteRenderer:
             issues=items,
             latest=latest,
         )
-        written.append(job.write("index.html", html))
+        written.append(job.write(paths.INDEX, html))
         return written
 
 
@@ -242,7 +243,7 @@ def article_jsonld(pub: Publication, issue: Issue, page: Page, a: Article) -> di
     elif a.source:
         data["author"] = {"@type": "Organization", "name": a.source}
     if a.images:
-        data["image"] = [pub.url(f"{issue.dir}media/{img.url_path}") for img in a.images]
+        data["image"] = [pub.url(paths.media(issue.id, img.url_path)) for img in a.images]
     if a.tags:
         data["keywords"] = list(a.tags)
     return data

@@ -3,7 +3,6 @@ exporter.render.opds)."""
 
 from __future__ import annotations
 
-import hashlib
 import html
 import posixpath
 import re
@@ -16,6 +15,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from exporter import paths
 from exporter.model import Article, Image, Issue, Page, Publication
 from exporter.render import Job
 
@@ -28,22 +28,22 @@ CONTENT = "http://purl.org/rss/1.0/modules/content/"
 MEDIA = "http://search.yahoo.com/mrss/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-RSS_TYPE = "application/rss+xml"
-ATOM_TYPE = "application/atom+xml"
-JSON_TYPE = "application/feed+json"
-HTML_TYPE = "text/html"
+RSS_TYPE = paths.RSS_TYPE
+ATOM_TYPE = paths.ATOM_TYPE
+JSON_TYPE = paths.JSON_FEED_TYPE
+HTML_TYPE = paths.HTML_TYPE
 
-RSS_PATH = "feeds/rss.xml"
-ATOM_PATH = "feeds/atom.xml"
-JSON_PATH = "feeds/feed.json"
-EDITIONS_PATH = "feeds/editions.xml"
-EDITIONS_JSON_PATH = "feeds/editions.json"
+RSS_PATH = paths.RSS
+ATOM_PATH = paths.ATOM
+JSON_PATH = paths.JSON_FEED
+EDITIONS_PATH = paths.EDITIONS
+EDITIONS_JSON_PATH = paths.EDITIONS_JSON
 # RSS editions feeds, one per file type: RSS allows one enclosure per item, and most podcast apps read RSS only.
-EDITIONS_RSS = {"application/pdf": "feeds/editions-pdf.xml", "application/epub+zip": "feeds/editions-epub.xml"}
-OPML_PATH = "feeds/feeds.opml"
-STYLESHEET = "feeds/feed.xsl"
-ICON = "feeds/icon.png"
-LOGO = "feeds/logo.png"
+EDITIONS_RSS = {paths.PDF_TYPE: paths.EDITIONS_PDF, paths.EPUB_TYPE: paths.EDITIONS_EPUB}
+OPML_PATH = paths.OPML
+STYLESHEET = paths.STYLESHEET
+ICON = paths.ICON
+LOGO = paths.LOGO
 STATIC = (STYLESHEET, ICON, LOGO)  # copied from templates/<same path>
 
 GENERATOR = "exporter"
@@ -55,8 +55,8 @@ DOWNLOADS = (
     ("pdf_path", "application/pdf", "PDF 版"),
     ("epub_path", "application/epub+zip", "EPUB 电子书"),
 )
-COVER_NAMES = ("cover.jpg", "cover.jpeg", "cover.png", "cover.webp")
-THUMB_NAMES = ("thumbnail.jpg", "thumbnail.jpeg", "thumbnail.png", "thumbnail.webp")
+COVER_NAMES = paths.COVER_NAMES
+THUMB_NAMES = paths.THUMB_NAMES
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 _FRAGMENT_HREF = re.compile(r'href="(#[^"]*)"')
 
@@ -136,7 +136,7 @@ def highlights_html(pub: Publication, issue: Issue) -> str:
         for h in issue.highlights:
             label = html.escape(f"{h.headline}（第{h.page}版）")
             if h.article:
-                url = html.escape(pub.url(f"{issue.dir}{h.article}.html"))
+                url = html.escape(pub.url(paths.article(issue.id, h.article)))
                 out.append(f'<li><a href="{url}">{label}</a></li>\n')
             else:
                 out.append(f"<li>{label}</li>\n")
@@ -216,7 +216,7 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         cats.append(Category(page.name, scheme["section"], page.name))
     cats += [Category(tag, scheme["tag"], tag) for tag in a.tags]
     authors = tuple(a.authors) or ((a.source,) if a.source else ())
-    images = [img for img in a.images if job.exists(f"{issue.dir}media/{img.file}")]
+    images = [img for img in a.images if job.exists(paths.media(issue.id, img.file))]
     return Item(
         id=issue.tag_uri(pub, a),
         url=url,
@@ -224,12 +224,12 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         authors=authors,
         summary=f"{issue.sample_notice}{a.summary}",
         content_html=article_html(
-            pub, issue, a, [(img, pub.url(f"{issue.dir}media/{img.url_path}")) for img in images]
+            pub, issue, a, [(img, pub.url(paths.media(issue.id, img.url_path))) for img in images]
         ),
         published=local(pub, issue.article_published(a)),
         updated=local(pub, issue.article_updated(a)),
         categories=tuple(cats),
-        image=pub.url(f"{issue.dir}media/{images[0].url_path}") if images else None,
+        image=pub.url(paths.media(issue.id, images[0].url_path)) if images else None,
         image_type=images[0].media_type if images else "",
         image_size=(images[0].width, images[0].height) if images else (0, 0),
     )
@@ -326,10 +326,7 @@ def page_key(page: Page) -> str:
 
 def page_feed_path(key: str) -> str:
     kind, _, value = key.partition(":")
-    if kind == "number":
-        return f"feeds/pages/page-{int(value):02d}.xml"
-    # Names are Chinese and free text: a stable hash keeps the URL ASCII and safe.
-    return f"feeds/pages/section-{hashlib.sha256(value.encode('utf-8')).hexdigest()[:12]}.xml"
+    return paths.page_feed(kind, value)
 
 
 def page_title(pub: Publication, key: str) -> str:
@@ -338,13 +335,12 @@ def page_title(pub: Publication, key: str) -> str:
 
 
 def archive_path(issue: Issue) -> str:
-    return f"feeds/archive/{issue.id}.xml"
+    return paths.feed_archive(issue.id)
 
 
 def editions_page_path(current: str, number: int) -> str:
     """An older page of the editions feed at ``current``: feeds/editions.xml → feeds/archive/editions/0001.xml."""
-    name, suffix = posixpath.splitext(posixpath.basename(current))
-    return f"feeds/archive/{name}/{number:04d}{suffix}"
+    return paths.editions_page(current, number)
 
 
 def link(rel: str, href: str, media_type: str) -> dict[str, str]:
