@@ -49,9 +49,10 @@ from exporter import load
 from exporter.cache import Memo, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
-from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
+from exporter.release import Output, Release
+from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get, order, run_phase
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2  # 2: each file's media type (types) and each issue's records (outputs)
 RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never change an output's bytes
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
@@ -393,6 +394,7 @@ def build(
     for name in formats:
         if name not in REGISTRY:
             raise PublishError(f"unknown format {name!r}; known: {', '.join(REGISTRY)}")
+    formats = tuple(sorted(set(formats), key=list(REGISTRY).index))  # the --format order changes nothing
     now = now or datetime.now(UTC)
     say = progress or (lambda _msg: None)
     releases = Releases(out)
@@ -420,14 +422,15 @@ def _build(
     base_url = str(base_url) if base_url else None
     with releases.lock():
         releases.clear_staging()
-        renderers = [get(name) for name in formats]
+        renderers = order([get(name) for name in formats])
         env_key = environment_key(formats, templates_dir, renderers, options or {})
+        release = Release(list(REGISTRY))
         current = releases.manifest()
         staging = releases.new_staging()
         early: dict[str, _Started] = {}
         try:
             early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
-                                 formats, templates_dir, options or {})  # fmt: skip
+                                 formats, templates_dir, options or {}, release)  # fmt: skip
             plan = _plan(Path(content_root), releases, current, env_key, now, result, base_url)
             result.next_embargo = next_embargo(plan.hidden, now)
             publication_text = load.publication_bytes(Path(content_root), base_url)
@@ -448,19 +451,20 @@ def _build(
                 result.seconds = time.perf_counter() - started
                 releases.record_last_build(result)
                 return result
-            manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
-                                        options or {}, say, result, early)  # fmt: skip
+            ctx = RenderContext(plan, renderers, formats, staging, releases, current, templates_dir, options or {},
+                                say, result, early, release)  # fmt: skip
+            manifest, carried = _Render(ctx).run()
             # A render failure is retried by the next build: do not record the edition as done.
             render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
             manifest["edition_key"] = None if render_failed else edition_key
             manifest["env_key"] = env_key
-            release = _finish(staging, releases, current, manifest, carried, result)
+            release_id = _finish(staging, releases, current, manifest, carried, result)
         except BaseException:
             _cancel(e.waits for e in early.values())
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        result.changed = release != result.release
-        result.release = release
+        result.changed = release_id != result.release
+        result.release = release_id
         releases.record_last_build(result)
         with contextlib.suppress(OSError):  # published already; what is left is removed by the next build
             releases.collect_garbage()
@@ -569,6 +573,7 @@ def _start_early(
     formats: tuple[str, ...],
     templates_dir: Path,
     options: dict[str, object],
+    release: Release,
 ) -> dict[str, _Started]:
     """Start the background renders (the PDF) of new or changed issues, newest first, before loading
     the rest of the archive: adding an issue to a large archive then costs about what its PDF costs.
@@ -613,14 +618,16 @@ def _start_early(
             if issue.id != folder.name or issue.draft or not is_visible(issue, now):
                 continue
             # the edition is not loaded yet: job.issues holds this issue alone (start() needs no more)
-            job = Job(publication, (issue,), issue, staging, {issue.id: folder}, formats, templates_dir, options,
-                      {issue.id: key})  # fmt: skip
             waits = []
             try:
                 for renderer in starters:
+                    job = Job(publication, (issue,), issue, staging, {issue.id: folder}, formats, templates_dir,
+                              options, {issue.id: key}, None, release, renderer.name)  # fmt: skip
+                    release.promise(getattr(renderer, "promises", lambda _job: [])(job))
                     waits.append((renderer.name, renderer.start(job), time.perf_counter()))
             except (RenderError, OSError):
                 _cancel([waits])
+                release.drop_issue(issue.id)
                 continue  # the plan renders it again and reports the problem
             started[issue.id] = _Started(key, waits)
             waits = []
@@ -707,158 +714,226 @@ def _plan(
     return _Plan(content.publication, visible, sources, keys, hidden)
 
 
-def _render(
-    plan: _Plan,
-    renderers: list[Renderer],
-    formats: tuple[str, ...],
-    staging: Path,
-    releases: Releases,
-    current: dict[str, Any],
-    templates_dir: Path,
-    options: dict[str, object],
-    say: Progress,
-    result: BuildResult,
-    early: dict[str, _Started],
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Render into staging. Returns the manifest so far and the files carried over unchanged.
+@dataclass
+class RenderContext:
+    """Everything one build's render needs: the plan, where it writes, what it keeps, what it reports."""
 
-    ``early``: background renders already started (see _start_early); each is taken over by its
-    issue's render or cancelled.
+    plan: _Plan
+    renderers: list[Renderer]  # the enabled ones, in per-issue order (see exporter.render.order)
+    formats: tuple[str, ...]
+    staging: Path
+    releases: Releases
+    current: dict[str, Any]  # the manifest of the release served now, or {}
+    templates_dir: Path
+    options: dict[str, object]
+    say: Progress
+    result: BuildResult
+    early: dict[str, _Started]  # background renders already started (see _start_early)
+    release: Release  # the records of what this build wrote (and of the issues it reused or kept)
+    memo: Memo = field(init=False)
+    manifest: dict[str, Any] = field(init=False)
+    carried: dict[str, str] = field(default_factory=dict)  # files of reused issues, linked → sha256
+
+    def __post_init__(self) -> None:
+        self.memo = Memo(self.releases.root / "render-cache")
+        self.manifest = {"format": MANIFEST_FORMAT, "issues": {}}
+
+    @property
+    def current_dir(self) -> Path | None:
+        return self.releases.release_dir(self.current["release"]) if self.current else None
+
+
+class _Render:
+    """Render into staging: every issue that needs it (phase one), then the edition (phase two).
+
+    Each issue that renders gets its ``early`` background render or starts one; the records of what it
+    wrote (or, for a reused or kept issue, what the current manifest lists) go into ``ctx.release``,
+    which the edition phase reads.
     """
-    current_dir = releases.release_dir(current["release"]) if current else None
-    manifest: dict[str, Any] = {"format": MANIFEST_FORMAT, "issues": {}}
-    carried: dict[str, str] = {}  # files of reused issues, linked from the current release → sha256
 
-    memo = Memo(releases.root / "render-cache")
+    def __init__(self, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        self.where = ""  # the renderer at work on the current issue (named in its problem)
 
-    def job(issue: Issue | None) -> Job:
-        return Job(plan.publication, tuple(plan.issues), issue, staging, plan.sources, formats,
-                   templates_dir, options, plan.keys, memo)  # fmt: skip
+    def job(self, issue: Issue | None, renderer: Renderer) -> Job:
+        c = self.ctx
+        return Job(c.plan.publication, tuple(c.plan.issues), issue, c.staging, c.plan.sources, c.formats,
+                   c.templates_dir, c.options, c.plan.keys, c.memo, c.release, renderer.name)  # fmt: skip
 
-    def fail(issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
+    def timed(self, name: str, since: float) -> None:
+        timings = self.ctx.result.timings
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - since
+
+    def keep(self, issue_id: str, entry: dict[str, Any]) -> None:
+        """Record an issue carried over from the current release, with the records its manifest lists."""
+        self.ctx.manifest["issues"][issue_id] = entry
+        for rel, data in entry.get("outputs", {}).items():
+            self.ctx.release.add(Output.from_json(rel, issue_id, data))
+
+    def fail(self, issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
         """Drop what the issue's render left; keep its last good version when there is one.
 
         The output that cannot be written (a full disk, a read-only folder) is no problem of the issue:
         it aborts the whole build, and the previous release stays (no release with the issue failed)."""
-        broken = output_error(exc, releases)
+        c = self.ctx
+        broken = output_error(exc, c.releases)
         if broken is not None:
             raise broken
-        shutil.rmtree(staging / issue.dir, ignore_errors=True)
+        shutil.rmtree(c.staging / issue.dir, ignore_errors=True)
+        c.release.drop_issue(issue.id)
         if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
-            memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
-        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
-        plan.issues.remove(issue)
-        last_good = _last_good(releases, plan.publication, previous)
-        if previous and last_good and current_dir and _reuse(current_dir, staging, previous["files"]):
-            plan.issues.append(last_good)
-            plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
-            plan.sources[issue.id] = releases.root / previous["source"]
-            plan.keys[issue.id] = previous["key"]  # what the kept files are made from (documents kept by key)
-            result.kept.append(issue.id)
-            manifest["issues"][issue.id] = dict(previous, basis="release")
+            c.memo.put(FAILED, _failure_parts(c.plan.keys[issue.id], c.options), f"{where}\0{exc}".encode())
+        c.result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
+        c.plan.issues.remove(issue)
+        last_good = _last_good(c.releases, c.plan.publication, previous)
+        if previous and last_good and c.current_dir and _reuse(c.current_dir, c.staging, previous["files"]):
+            c.plan.issues.append(last_good)
+            c.plan.issues.sort(key=lambda i: (i.date, i.total_number), reverse=True)
+            c.plan.sources[issue.id] = c.releases.root / previous["source"]
+            c.plan.keys[issue.id] = previous["key"]  # what the kept files are made from (documents kept by key)
+            c.result.kept.append(issue.id)
+            self.keep(issue.id, dict(previous, basis="release"))
 
-    def timed(name: str, since: float) -> None:
-        result.timings[name] = result.timings.get(name, 0.0) + time.perf_counter() - since
-
-    def complete(issue: Issue, previous: dict[str, Any] | None, waits: Waits) -> None:
+    def complete(self, issue: Issue, previous: dict[str, Any] | None, waits: Waits) -> None:
         """Wait for the issue's background renders, then record it (or fall back)."""
+        c = self.ctx
         where = ""
         try:
             for where, finish, since in waits:
                 finish()
-                timed(where, since)
+                self.timed(where, since)
             where = ""
-            source = _snapshot(releases, plan, issue)
+            source = _snapshot(c.releases, c.plan, issue)
         except (RenderError, OSError) as exc:  # OSError: the issue's files vanished during the build
             _cancel([waits])
-            fail(issue, previous, exc, where)
+            self.fail(issue, previous, exc, where)
             return
-        files = _files_below(staging / issue.dir) if (staging / issue.dir).exists() else []
-        basis = "snapshot" if plan.sources[issue.id].is_relative_to(releases.root) else "content"
-        manifest["issues"][issue.id] = {"key": plan.keys[issue.id], "files": [issue.dir + f for f in files],
-                                        "source": source, "basis": basis}  # fmt: skip
-        result.rendered.append(issue.id)
+        outputs = c.release.outputs(issue.id)
+        basis = "snapshot" if c.plan.sources[issue.id].is_relative_to(c.releases.root) else "content"
+        c.manifest["issues"][issue.id] = {"key": c.plan.keys[issue.id], "files": sorted(o.path for o in outputs),
+                                          "outputs": {o.path: o.to_json() for o in outputs},
+                                          "source": source, "basis": basis}  # fmt: skip
+        c.result.rendered.append(issue.id)
 
-    def prefinish() -> None:
+    def prefinish(self) -> None:
         """Work that does not wait for the PDFs: account for the files carried over unchanged from the
         current release (their hashes are in its manifest) and sync their folders; drop old releases."""
-        known = current.get("files", {})
-        for issue_id in result.reused:
-            for rel in manifest["issues"][issue_id]["files"]:
+        c = self.ctx
+        known = c.current.get("files", {})
+        for issue_id in c.result.reused:
+            for rel in c.manifest["issues"][issue_id]["files"]:
                 if rel in known:
-                    carried[rel] = known[rel]
-        for folder in _folders_of(carried):
-            fsync_dir(staging / folder)
-        releases.collect_releases(KEEP_RELEASES - 1)  # room for this build's release
+                    c.carried[rel] = known[rel]
+        for folder in _folders_of(c.carried):
+            fsync_dir(c.staging / folder)
+        c.releases.collect_releases(KEEP_RELEASES - 1)  # room for this build's release
 
-    # Renderers with a start() (the PDF) work in a child process: start them first, render the other
-    # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
-    workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
-    pending: list[tuple[Issue, dict[str, Any] | None, Waits]] = []
-    issues = list(plan.issues)
-    try:
-        for n, issue in enumerate(issues, 1):
-            previous = current.get("issues", {}).get(issue.id)
-            key = plan.keys[issue.id]
-            if previous and previous["key"] == key and current_dir and _reuse(current_dir, staging, previous["files"]):
-                result.reused.append(issue.id)
-                # basis: what the files were made from; "release": hard-linked as they were published
-                # (a kept issue: its new source is invalid), not made again from its source snapshot.
-                kept = issue.id in result.kept
-                manifest["issues"][issue.id] = dict(previous, basis="release") if kept else previous
-                continue
-            failed = remembered_failure(memo, key, options)
-            if failed is not None:  # the same render failed before (a timeout, say): do not retry it
-                _cancel([early.pop(issue.id).waits] if issue.id in early else [])
-                fail(issue, previous, RenderError(failed[1] + RETRY_HINT), failed[0])
-                continue
-            say(f"[{n}/{len(issues)}] {issue.id}")
-            waits: Waits = []
-            where = ""
-            started = early.pop(issue.id, None)
-            if started is not None and started.key == key:
-                waits = started.waits
-            elif started is not None:  # its files changed since: start again
-                _cancel([started.waits])
-            try:
-                for renderer in renderers:
-                    if hasattr(renderer, "start") and not any(name == renderer.name for name, _, _ in waits):
-                        where = renderer.name
-                        waits.append((renderer.name, renderer.start(job(issue)), time.perf_counter()))
-                for renderer in renderers:
-                    if not hasattr(renderer, "start"):
-                        where, t0 = renderer.name, time.perf_counter()
-                        renderer.render(job(issue))
-                        timed(renderer.name, t0)
-            except (RenderError, OSError) as exc:
-                _cancel([waits])
-                fail(issue, previous, exc, where)
-                continue
-            pending.append((issue, previous, waits))
-            while len(pending) >= workers:
-                complete(*pending.pop(0))
-        _cancel(e.waits for e in early.values())  # started for issues the plan does not render (found invalid)
-        early.clear()
-        prefinish()  # while the last PDFs render
-        while pending:
-            complete(*pending.pop(0))
-    finally:  # an abandoned build (SIGTERM) must not leave render processes behind
-        _cancel((e.waits for e in early.values()), (waits for _, _, waits in pending))
+    def cancel_early(self, started: Iterable[tuple[str, _Started]]) -> None:
+        for issue_id, early in list(started):
+            _cancel([early.waits])
+            self.ctx.release.drop_issue(issue_id)
 
-    say("edition")
-    edition = job(None)
-    for renderer in renderers:
-        t0 = time.perf_counter()
+    def start_issue(self, issue: Issue, key: str) -> Waits:
+        """The issue's background renders: taken over from ``early``, or started now (with their promises)."""
+        c = self.ctx
+        started = c.early.pop(issue.id, None)
+        if started is not None and started.key == key:
+            return started.waits
+        if started is not None:  # its files changed since: start again
+            self.cancel_early([(issue.id, started)])
+        waits: Waits = []
         try:
-            renderer.render(edition)
-        except RenderError as exc:
-            broken = output_error(exc, releases)
-            if broken is not None:
-                raise broken from exc
-            raise PublishError(f"{renderer.name}: {exc}") from exc
-        result.timings[renderer.name] = result.timings.get(renderer.name, 0.0) + time.perf_counter() - t0
-    memo.forget_unused()
-    return manifest, carried
+            for renderer in c.renderers:
+                if hasattr(renderer, "start"):
+                    self.where, job = renderer.name, self.job(issue, renderer)
+                    c.release.promise(getattr(renderer, "promises", lambda _job: [])(job))
+                    waits.append((renderer.name, renderer.start(job), time.perf_counter()))
+        except BaseException:
+            _cancel([waits])
+            raise
+        return waits
+
+    def issue(self, n: int, total: int, issue: Issue) -> tuple[Issue, dict[str, Any] | None, Waits] | None:
+        """Phase one for an issue: reuse it, or render it (its background renders are left running)."""
+        c = self.ctx
+        previous = c.current.get("issues", {}).get(issue.id)
+        key = c.plan.keys[issue.id]
+        if (
+            previous
+            and previous["key"] == key
+            and c.current_dir
+            and _reuse(c.current_dir, c.staging, previous["files"])
+        ):
+            c.result.reused.append(issue.id)
+            # basis: what the files were made from; "release": hard-linked as they were published
+            # (a kept issue: its new source is invalid), not made again from its source snapshot.
+            self.keep(issue.id, dict(previous, basis="release") if issue.id in c.result.kept else previous)
+            return None
+        failed = remembered_failure(c.memo, key, c.options)
+        if failed is not None:  # the same render failed before (a timeout, say): do not retry it
+            if issue.id in c.early:
+                self.cancel_early([(issue.id, c.early.pop(issue.id))])
+            self.fail(issue, previous, RenderError(failed[1] + RETRY_HINT), failed[0])
+            return None
+        c.say(f"[{n}/{total}] {issue.id}")
+        waits: Waits = []
+        self.where = ""
+        try:
+            waits = self.start_issue(issue, key)
+            for renderer in c.renderers:
+                if not hasattr(renderer, "start"):
+                    self.where, t0 = renderer.name, time.perf_counter()
+                    run_phase(renderer, self.job(issue, renderer))
+                    self.timed(renderer.name, t0)
+        except (RenderError, OSError) as exc:
+            _cancel([waits])
+            self.fail(issue, previous, exc, self.where)
+            return None
+        return issue, previous, waits
+
+    def edition(self) -> None:
+        """Phase two: the archive pages, feeds and catalogs, from the records of every published issue."""
+        c = self.ctx
+        c.say("edition")
+        for renderer in c.renderers:
+            t0 = time.perf_counter()
+            try:
+                run_phase(renderer, self.job(None, renderer))
+            except RenderError as exc:
+                broken = output_error(exc, c.releases)
+                if broken is not None:
+                    raise broken from exc
+                raise PublishError(f"{renderer.name}: {exc}") from exc
+            self.timed(renderer.name, t0)
+
+    def run(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Render into staging. Returns the manifest so far and the files carried over unchanged."""
+        c = self.ctx
+        # Renderers with a start() (the PDF) work in a child process: start them first, render the other
+        # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
+        workers = max(1, int(c.options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
+        pending: list[tuple[Issue, dict[str, Any] | None, Waits]] = []
+        issues = list(c.plan.issues)
+        try:
+            for n, issue in enumerate(issues, 1):
+                started = self.issue(n, len(issues), issue)
+                if started is None:
+                    continue
+                pending.append(started)
+                while len(pending) >= workers:
+                    self.complete(*pending.pop(0))
+            # started for issues the plan does not render (found invalid)
+            self.cancel_early(c.early.items())
+            c.early.clear()
+            self.prefinish()  # while the last PDFs render
+            while pending:
+                self.complete(*pending.pop(0))
+        finally:  # an abandoned build (SIGTERM) must not leave render processes behind
+            _cancel((e.waits for e in c.early.values()), (waits for _, _, waits in pending))
+        self.edition()
+        c.memo.forget_unused()
+        c.manifest["types"] = {o.path: o.media_type for o in c.release.outputs()}
+        return c.manifest, c.carried
 
 
 def _last_good(releases: Releases, publication: Publication, previous: dict[str, Any] | None) -> Issue | None:
@@ -930,8 +1005,7 @@ def _finish(
     current_dir = releases.release_dir(current["release"]) if current else None
     known = current.get("files", {})
     files: dict[str, str] = dict(carried)
-    skip = {os.path.dirname(rel) for rel in carried}  # folders holding carried files only
-    for rel in _files_below(staging, skip):
+    for rel in sorted(set(manifest["types"]) - set(carried)):  # what the renderers recorded
         path = staging / rel
         old = current_dir / rel if current_dir else None
         if old is not None and rel in known and _same_file(old, path):  # linked from the current release

@@ -50,7 +50,7 @@ from exporter.model import (
     Publication,
     read_inside,
 )
-from exporter.render import Job
+from exporter.render import Base, Job, Output
 
 XHTML = "application/xhtml+xml"
 OPF_NAME = "EPUB/content.opf"  # where ebooklib puts the package document
@@ -147,7 +147,7 @@ def _escape(text: str) -> str:
 # -- the renderer ---------------------------------------------------------------------------------------
 
 
-class EpubRenderer:
+class EpubRenderer(Base):
     name = "epub"
 
     def fingerprint(self) -> str:
@@ -161,15 +161,17 @@ class EpubRenderer:
             fonts = "no cover font"  # render() reports it for each issue; the build key must not fail
         return f"ebooklib {version('ebooklib')};lxml {version('lxml')};nh3 {version('nh3')};{fonts}"
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is None:
-            return []
+    def render_issue(self, job: Job) -> list[Output]:
+        assert job.issue is not None
         from exporter import cover
 
         # The cover also goes beside the EPUB, where the OPDS catalog and the web pages find it.
         png = cover.make_cover(job.publication, job.issue)
         data = build_epub(job, job.issue, png)
-        return [job.write(job.issue.epub_path, data), job.write(paths.cover(job.issue.id), png)]
+        return [
+            job.write(job.issue.epub_path, data, "download", "EPUB 电子书"),
+            job.write(paths.cover(job.issue.id), png, "cover", "封面"),
+        ]
 
 
 def identifier(pub: Publication, issue: Issue) -> str:

@@ -6,17 +6,17 @@ build rendered without paying for WeasyPrint or EPUBCheck.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from exporter.render import Job
+from exporter.render import Base, Job, Output
 
 
-class NullRenderer:
+class NullRenderer(Base):
     name = "null"
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is not None:
-            lines = [job.issue.id, job.issue.title_text, *(a.headline for a in job.issue.articles)]
-            return [job.write(f"{job.issue.dir}null.txt", "\n".join(lines) + "\n")]
+    def render_issue(self, job: Job) -> list[Output]:
+        assert job.issue is not None
+        lines = [job.issue.id, job.issue.title_text, *(a.headline for a in job.issue.articles)]
+        return [job.write(f"{job.issue.dir}null.txt", "\n".join(lines) + "\n", "asset", "")]
+
+    def render_edition(self, job: Job) -> list[Output]:
         ids = "\n".join(issue.id for issue in job.issues)
-        return [job.write("null.txt", f"{job.publication.title}\n{ids}\n")]
+        return [job.write("null.txt", f"{job.publication.title}\n{ids}\n", "asset", "")]

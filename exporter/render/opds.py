@@ -27,7 +27,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from exporter import paths
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
-from exporter.render import Job
+from exporter.render import Base, Job, Output
 from exporter.render.feeds.common import (
     ATOM,
     DCTERMS,
@@ -164,12 +164,10 @@ def issues_documents(job: Job) -> dict[str, bytes | Path]:
     return docs
 
 
-class OpdsRenderer:
+class OpdsRenderer(Base):
     name = "opds"
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is not None:
-            return []
+    def render_edition(self, job: Job) -> list[Output]:
         try:
             documents = {CATALOG_PATH: catalog_document(job), **issues_documents(job)}
             icon = (job.templates_dir / ICON).read_bytes()

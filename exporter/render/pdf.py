@@ -38,7 +38,7 @@ from markupsafe import Markup
 from exporter import fonts
 from exporter.errors import RenderError
 from exporter.model import Article, Highlight, Image, Issue, Page, Publication
-from exporter.render import Job
+from exporter.render import Base, Job, Output
 
 DEFAULT_TIMEOUT = 300.0  # seconds for one issue; options["pdf_timeout"] overrides it
 LOGGERS = ("weasyprint", "weasyprint.progress")
@@ -81,20 +81,23 @@ class Outcome:
     error: str = ""
 
 
-Finish = Callable[..., list[Path]]  # finish(cancel: bool = False) -> the files written
+Finish = Callable[..., list[Output]]  # finish(cancel: bool = False) -> the records of the files written
+LABEL = "PDF 版"
 
 
-class PdfRenderer:
+class PdfRenderer(Base):
     name = "pdf"
 
     def fingerprint(self) -> str:
         """The font files (path, index, size): replacing a font re-renders every PDF."""
         return fonts.fingerprint()
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is None:
-            return []
+    def render_issue(self, job: Job) -> list[Output]:
         return self.start(job)()
+
+    def promises(self, job: Job) -> list[Output]:
+        """The record :meth:`start`'s finish() writes: the issue's pages link the PDF meanwhile."""
+        return [job.output("download", LABEL, job.issue.pdf_path)] if job.issue is not None else []
 
     def start(self, job: Job) -> Finish:
         """Begin the render in a child process; the returned function waits for it and writes the PDF.
@@ -113,7 +116,7 @@ class PdfRenderer:
         else:
             running = _start_child(html, source, identifier(html))
 
-        def finish(cancel: bool = False) -> list[Path]:
+        def finish(cancel: bool = False) -> list[Output]:
             if running is None:
                 if cancel:
                     return []
@@ -131,7 +134,7 @@ class PdfRenderer:
                     raise RenderError(f"{culprit} ({exc})") from None
                 raise
             check_outcome(outcome, issue)
-            return [job.write(issue.pdf_path, outcome.pdf)]
+            return [job.write(issue.pdf_path, outcome.pdf, "download", LABEL)]
 
         return finish
 

@@ -7,26 +7,24 @@ relatively (the folder works anywhere) and carry absolute canonical URLs and sch
 
 from __future__ import annotations
 
-from pathlib import Path
+import posixpath
 from typing import Any
 
 from exporter import paths
 from exporter.errors import RenderError
 from exporter.model import Article, Highlight, Image, Issue, Page, Publication, read_inside
-from exporter.render import EDITION_LINKS, Job
-
-DOWNLOADS = (
-    ("pdf", paths.PDF_TYPE, "PDF 版"),
-    ("epub", paths.EPUB_TYPE, "EPUB 电子书"),
-)
+from exporter.render import EDITION_LINKS, Base, Job, Output
 
 
-class SiteRenderer:
+class SiteRenderer(Base):
     name = "site"
+    reads_release = True  # an issue's page links its downloads and cover: render it after them
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is not None:
-            return self._issue(job, job.issue)
+    def render_issue(self, job: Job) -> list[Output]:
+        assert job.issue is not None
+        return self._issue(job, job.issue)
+
+    def render_edition(self, job: Job) -> list[Output]:
         return self._edition(job)
 
     # -- shared context ----------------------------------------------------------------------
@@ -48,18 +46,16 @@ class SiteRenderer:
         }
 
     def _downloads(self, job: Job, issue: Issue, prefix: str) -> list[dict[str, str]]:
-        paths = {"pdf": issue.pdf_path, "epub": issue.epub_path}
+        # While an issue renders, its PDF may still be on its way (promised): a build publishes the
+        # issue only once every enabled format of it succeeded.
         return [
-            {"href": prefix + Path(paths[fmt]).name, "type": mtype, "label": label}
-            for fmt, mtype, label in DOWNLOADS
-            # while an issue renders, its PDF may still be on its way: a build publishes the issue
-            # only once every enabled format of it succeeded
-            if job.exists(paths[fmt]) or (job.issue is not None and fmt in job.formats)
+            {"href": prefix + posixpath.basename(d.path), "type": d.media_type, "label": d.label}
+            for d in job.release.downloads(issue.id)
         ]
 
     # -- per issue ---------------------------------------------------------------------------
 
-    def _issue(self, job: Job, issue: Issue) -> list[Path]:
+    def _issue(self, job: Job, issue: Issue) -> list[Output]:
         pub, env = job.publication, job.templates
         written = self._copy_media(job, issue)
 
@@ -90,7 +86,7 @@ class SiteRenderer:
             page_feeds={n: "../../" + path for n, path in page_feeds.items()},
             issue=issue,
             downloads=self._downloads(job, issue, ""),
-            cover=paths.COVER_NAME if job.exists(paths.cover(issue.id)) else "",
+            cover=posixpath.basename(cover.path) if (cover := job.release.cover(issue.id)) else "",
             highlight_href=highlight_href,
         )
         written.append(job.write(paths.issue_page(issue.id), html))
@@ -116,10 +112,14 @@ class SiteRenderer:
             written.append(job.write(issue.article_path(article), html))
         return written
 
-    def _copy_media(self, job: Job, issue: Issue) -> list[Path]:
-        written = []
+    def _copy_media(self, job: Job, issue: Issue) -> list[Output]:
+        written: list[Output] = []
+        copied = set()
         for article in issue.articles:
             for image in article.images:
+                if image.file in copied:  # two articles may show the same photo
+                    continue
+                copied.add(image.file)
                 try:
                     data = read_inside(job.source(issue), image.file)
                 except ValueError as exc:
@@ -129,7 +129,7 @@ class SiteRenderer:
 
     # -- edition -----------------------------------------------------------------------------
 
-    def _edition(self, job: Job) -> list[Path]:
+    def _edition(self, job: Job) -> list[Output]:
         pub = job.publication
         css = (job.templates_dir / "site" / "site.css").read_bytes()
         written = [job.write(paths.SITE_CSS, css)]

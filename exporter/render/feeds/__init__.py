@@ -28,7 +28,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from exporter.errors import RenderError
 from exporter.model import Issue, Page
-from exporter.render import Job
+from exporter.render import Base, Job, Output
 from exporter.render.feeds.atom import atom_document
 from exporter.render.feeds.common import (
     ATOM_PATH,
@@ -86,12 +86,10 @@ __all__ = [
 ]
 
 
-class FeedsRenderer:
+class FeedsRenderer(Base):
     name = "feeds"
 
-    def render(self, job: Job) -> list[Path]:
-        if job.issue is not None:
-            return []
+    def render_edition(self, job: Job) -> list[Output]:
         try:
             documents = self.documents(job)
         except RenderError:

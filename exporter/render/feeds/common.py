@@ -10,14 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from exporter import paths
 from exporter.model import Article, Image, Issue, Page, Publication
-from exporter.render import Job
+from exporter.render import Job, Output
 
 ATOM = "http://www.w3.org/2005/Atom"
 FH = "http://purl.org/syndication/history/1.0"  # RFC 5005
@@ -50,14 +49,13 @@ GENERATOR = "exporter"
 TTL_MINUTES = 1440  # a weekly paper; corrections appear within a day
 PAGE_ISSUES = 20  # issues per stable page of the documents that list every issue (editions, OPDS)
 
-# (path attribute of Issue, media type, label): the whole-issue files, attached when they exist.
+# (path attribute of Issue, media type, label): the files of the RSS editions feeds, one feed per type.
 DOWNLOADS = (
-    ("pdf_path", "application/pdf", "PDF 版"),
-    ("epub_path", "application/epub+zip", "EPUB 电子书"),
+    ("pdf_path", paths.PDF_TYPE, "PDF 版"),
+    ("epub_path", paths.EPUB_TYPE, "EPUB 电子书"),
 )
 COVER_NAMES = paths.COVER_NAMES
 THUMB_NAMES = paths.THUMB_NAMES
-IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 _FRAGMENT_HREF = re.compile(r'href="(#[^"]*)"')
 
 
@@ -93,30 +91,21 @@ class Download:
     length: int
 
 
+def download(job: Job, output: Output) -> Download:
+    """A file of the release as a feed links it: URL and length (in bytes)."""
+    size = job.file(output).stat().st_size
+    return Download(output.path, job.publication.url(output.path), output.media_type, output.label, size)
+
+
 def downloads(job: Job, issue: Issue) -> list[Download]:
-    found = []
-    for attr, media_type, label in DOWNLOADS:
-        rel: str = getattr(issue, attr)
-        if job.exists(rel):
-            size = (job.out / rel).stat().st_size
-            found.append(Download(rel, job.publication.url(rel), media_type, label, size))
-    return found
-
-
-def first_existing(job: Job, issue: Issue, names: Iterable[str]) -> Download | None:
-    for name in names:
-        rel = issue.dir + name
-        if job.exists(rel):
-            mtype = IMAGE_TYPES[Path(name).suffix]
-            return Download(rel, job.publication.url(rel), mtype, name, (job.out / rel).stat().st_size)
-    return None
+    """The issue's whole-issue files (PDF, EPUB, …) the release holds, in registry order."""
+    return [download(job, d) for d in job.release.downloads(issue.id)]
 
 
 def covers(job: Job, issue: Issue) -> tuple[Download | None, Download | None]:
-    """(cover, thumbnail) of an issue when a renderer left ``issues/<id>/cover.*`` / ``thumbnail.*``."""
-    cover = first_existing(job, issue, COVER_NAMES)
-    thumb = first_existing(job, issue, THUMB_NAMES) or cover
-    return cover, thumb
+    """(cover, thumbnail) of an issue when a renderer wrote them (the thumbnail is the cover otherwise)."""
+    cover, thumb = job.release.cover(issue.id), job.release.thumbnail(issue.id)
+    return (download(job, cover) if cover else None), (download(job, thumb) if thumb else None)
 
 
 def highlights_text(issue: Issue) -> str:
@@ -216,7 +205,7 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
         cats.append(Category(page.name, scheme["section"], page.name))
     cats += [Category(tag, scheme["tag"], tag) for tag in a.tags]
     authors = tuple(a.authors) or ((a.source,) if a.source else ())
-    images = [img for img in a.images if job.exists(paths.media(issue.id, img.file))]
+    images = [img for img in a.images if paths.media(issue.id, img.file) in job.release]
     return Item(
         id=issue.tag_uri(pub, a),
         url=url,
