@@ -46,13 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
+from exporter import manifest as manifest_file
 from exporter.cache import Memo, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
-from exporter.release import Output, Release
+from exporter.release import Release
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get, order, run_phase
 
-MANIFEST_FORMAT = 2  # 2: each file's media type (types) and each issue's records (outputs)
+MANIFEST_FORMAT = manifest_file.FORMAT
 RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never change an output's bytes
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
@@ -156,12 +157,7 @@ class Releases:
         release = release or self.current_id()
         if not release:
             return {}
-        path = self.root / f"{release}.json"
-        try:
-            data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if data.get("format") == MANIFEST_FORMAT else {}
+        return manifest_file.read(self.root / f"{release}.json")
 
     def record_last_build(self, result: BuildResult) -> None:
         """Note the release served and this build's problems in ``.last-build`` for /_status: a build that
@@ -767,8 +763,8 @@ class _Render:
     def keep(self, issue_id: str, entry: dict[str, Any]) -> None:
         """Record an issue carried over from the current release, with the records its manifest lists."""
         self.ctx.manifest["issues"][issue_id] = entry
-        for rel, data in entry.get("outputs", {}).items():
-            self.ctx.release.add(Output.from_json(rel, issue_id, data))
+        for output in manifest_file.issue_outputs(issue_id, entry):
+            self.ctx.release.add(output)
 
     def fail(self, issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
         """Drop what the issue's render left; keep its last good version when there is one.

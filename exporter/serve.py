@@ -61,8 +61,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from exporter import manifest as manifest_file
 from exporter import paths
-from exporter.publish import LAST_BUILD, MANIFEST_FORMAT
+from exporter.publish import LAST_BUILD
 
 STATUS_PATH = "/_status"
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # who may read /_status unless told otherwise
@@ -319,13 +320,7 @@ class Output:
             if release in self._manifests:
                 self._manifests.move_to_end(release)
                 return self._manifests[release]
-        try:
-            with open(os.path.join(os.path.dirname(root), f"{release}.json"), "rb") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return {}
-        ok = isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT and data.get("release") == release
-        manifest: dict[str, Any] = data if ok and isinstance(data.get("files"), dict) else {}
+        manifest = manifest_file.read(Path(os.path.dirname(root)) / f"{release}.json", release)
         if manifest:
             with self._lock:
                 self._manifests[release] = manifest
@@ -334,8 +329,8 @@ class Output:
         return manifest
 
     def sha(self, root: str, rel: str, handle: IO[bytes], st: os.stat_result) -> str:
-        recorded = self.manifest(root).get("files", {}).get(rel)
-        if isinstance(recorded, str) and len(recorded) == 64:
+        recorded = manifest_file.sha(self.manifest(root), rel)
+        if recorded is not None:
             return recorded
         key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
@@ -353,7 +348,12 @@ class Output:
                 self._hashes.popitem(last=False)
         return value
 
-    def media_type(self, rel: str, sha: str, handle: IO[bytes]) -> str:
+    def media_type(self, root: str, rel: str, sha: str, handle: IO[bytes]) -> str:
+        """The Content-Type of a file: what the release's manifest records; sniffed from its first bytes
+        only in a folder without a manifest (not built by the pipeline)."""
+        recorded = manifest_file.media_type(self.manifest(root), rel)
+        if recorded is not None:
+            return paths.content_type(recorded)
         if not rel.endswith(".xml"):
             return media_type(rel)
         with self._lock:
@@ -444,7 +444,7 @@ def serve_file(output: Output, request: Request) -> Response:
             return _not_found()
         rel = os.path.relpath(target, root)
         sha = output.sha(root, rel, handle, st)
-        mtype = output.media_type(rel, sha, handle)
+        mtype = output.media_type(root, rel, sha, handle)
     except BaseException:
         handle.close()
         raise

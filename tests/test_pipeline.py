@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -18,6 +19,8 @@ from exporter import render
 from exporter.cache import Memo
 from exporter.load import load_content
 from exporter.publish import Releases, build
+from exporter.errors import RenderError
+from exporter.release import Release
 from exporter.render import Job
 from tests.conftest import SAMPLE, SEED_ID, tree_bytes, tree_inodes
 
@@ -201,9 +204,12 @@ def test_job_write_stays_in_the_release_and_never_writes_through_a_memo_link(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["release"]
     stored = job.memoized("doc", ["key"], lambda: b"kept")
     assert isinstance(stored, Path)
-    linked = job.write("feeds/doc.xml", stored)
+    linked = job.file(job.write("feeds/doc.xml", stored))
     assert linked.read_bytes() == b"kept" and linked.stat().st_ino == stored.stat().st_ino  # linked, not copied
-    job.write("feeds/doc.xml", b"replaced")  # a later write replaces the link, not the memo entry
+    with pytest.raises(RenderError, match="feeds/doc.xml was written already"):  # one write per path and build
+        job.write("feeds/doc.xml", b"again")
+    # a later write (another release's record) replaces the link, not the memo entry
+    dataclasses.replace(job, release=Release()).write("feeds/doc.xml", b"replaced")
     assert stored.read_bytes() == b"kept" and linked.read_bytes() == b"replaced"
     assert job.memoized("doc", ["key"], lambda: b"made again") == stored  # a hit does not call make()
 
