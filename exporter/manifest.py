@@ -1,9 +1,9 @@
 """The one reader of release manifests (``.OUT.releases/<release>.json``), for publish, serve and service.
 
-A manifest lists every file of its release with its sha256 (``files``) and media type (``types``), and
-every published issue with its key, source snapshot and records (``issues``: ``files``, ``outputs``:
-path → media type, kind, label, renderer). The pipeline writes it last, after the release folder is
-in place; the server takes Content-Type and ETag from it.
+A manifest lists every file of its release with its sha256 (``files``) and media type (``types``),
+and every published issue with its key, source snapshot, files and records (``outputs``: path, media
+type, kind, label, renderer, in the order they were written). The pipeline writes it last, after the
+release folder is in place; the server takes Content-Type and ETag from it.
 """
 
 from __future__ import annotations
@@ -54,5 +54,5 @@ def sha(manifest: dict[str, Any], rel: str) -> str | None:
 
 
 def issue_outputs(issue_id: str, entry: dict[str, Any]) -> list[Output]:
-    """The records of an issue's files, as its manifest entry lists them."""
-    return [Output.from_json(rel, issue_id, data) for rel, data in sorted(entry.get("outputs", {}).items())]
+    """The records of an issue's files, in the order they were written (downloads are listed in it)."""
+    return [Output.from_json(issue_id, data) for data in entry.get("outputs", [])]

@@ -807,7 +807,7 @@ class _Render:
         outputs = c.release.outputs(issue.id)
         basis = "snapshot" if c.plan.sources[issue.id].is_relative_to(c.releases.root) else "content"
         c.manifest["issues"][issue.id] = {"key": c.plan.keys[issue.id], "files": sorted(o.path for o in outputs),
-                                          "outputs": {o.path: o.to_json() for o in outputs},
+                                          "outputs": [o.to_json() for o in outputs],
                                           "source": source, "basis": basis}  # fmt: skip
         c.result.rendered.append(issue.id)
 

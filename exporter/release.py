@@ -31,11 +31,13 @@ class Output:
     renderer: str = ""
 
     def to_json(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if k not in ("path", "issue")}
+        return {k: v for k, v in asdict(self).items() if k != "issue"}
 
     @classmethod
-    def from_json(cls, path: str, issue: str | None, data: dict[str, str]) -> Output:
-        return cls(path, data["media_type"], issue, data["kind"], data.get("label", ""), data.get("renderer", ""))
+    def from_json(cls, issue: str | None, data: dict[str, str]) -> Output:
+        return cls(
+            data["path"], data["media_type"], issue, data["kind"], data.get("label", ""), data.get("renderer", "")
+        )
 
 
 def default_kind(rel: str) -> tuple[str, str]:

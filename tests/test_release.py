@@ -196,7 +196,9 @@ def test_a_new_downloadable_format_is_one_module_and_one_registry_line(content: 
     releases = Releases(out)
     current = releases.manifest()
     assert current["types"][rel] == "text/plain"
-    assert current["issues"][SEED_ID]["outputs"][rel] == {
+    records = {record["path"]: record for record in current["issues"][SEED_ID]["outputs"]}
+    assert records[rel] == {
+        "path": rel,
         "media_type": "text/plain", "kind": "download", "label": "纯文本", "renderer": "text"
     }  # fmt: skip
     assert served_type(out, "/" + rel) == (200, "text/plain; charset=utf-8")
