@@ -20,6 +20,11 @@ Byte identity: the release depends on the content alone, not on the content fold
 base URL is fixed, see :mod:`exporter.fetch`), the output path, the umask (files 0644, folders 0755),
 the time zone, the locale or the hash seed.
 
+What a build produces is an in-memory :class:`~exporter.release.Release`: the renderers' records
+(path, media type, issue, kind, label), in two phases (every issue that needs rendering, then the
+edition, which reads the records of every published issue, reused and kept ones read back from the
+manifest). The manifest lists the files with their hashes and media types (:mod:`exporter.manifest`).
+
 An output that cannot be written (a full disk, a read-only file system) is a :class:`PublishError`
 (exit 5) naming the file; the build stops there and the previous release stays in place.
 """
@@ -344,19 +349,6 @@ def _folders_of(rels: Iterable[str]) -> list[str]:
                 break
             folder = os.path.dirname(folder)
     return sorted(folders, key=lambda f: f.count("/") + bool(f), reverse=True)
-
-
-def _files_below(root: Path, skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Files below ``root`` (relative paths), not looking into the folders in ``skip``."""
-    top = str(root)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        rel = os.path.relpath(dirpath, top)
-        if rel != "." and rel in skip:
-            dirnames.clear()
-            continue
-        found += [name if rel == "." else f"{rel}/{name}" for name in filenames]
-    return sorted(found)
 
 
 # -- the build --------------------------------------------------------------------------------------
@@ -996,7 +988,8 @@ def _finish(
     """Hard-link unchanged files, fsync, move the release into place and switch the link.
 
     ``carried`` files (the reused issues', already linked and synced) are taken as they are; the rest
-    is hashed, linked to the current release's copy when the bytes are the same, or synced.
+    of the release's records (``manifest["types"]``: the staging folder is not walked) is hashed,
+    linked to the current release's copy when the bytes are the same, or synced.
     """
     current_dir = releases.release_dir(current["release"]) if current else None
     known = current.get("files", {})
