@@ -748,6 +748,10 @@ class _Render:
         return Job(c.plan.publication, tuple(c.plan.issues), issue, c.staging, c.plan.sources, c.formats,
                    c.templates_dir, c.options, c.plan.keys, c.memo, c.release, renderer.name)  # fmt: skip
 
+    @staticmethod
+    def rank(name: str) -> int:
+        return list(REGISTRY).index(name) if name in REGISTRY else len(REGISTRY)
+
     def timed(self, name: str, since: float) -> None:
         timings = self.ctx.result.timings
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - since
@@ -920,6 +924,8 @@ class _Render:
             _cancel((e.waits for e in c.early.values()), (waits for _, _, waits in pending))
         self.edition()
         c.memo.forget_unused()
+        timings = c.result.timings  # in registry order, whatever order the renderers finished in
+        c.result.timings = {name: timings[name] for name in sorted(timings, key=self.rank)}
         c.manifest["types"] = {o.path: o.media_type for o in c.release.outputs()}
         return c.manifest, c.carried
 
