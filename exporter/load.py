@@ -30,7 +30,7 @@ import yaml
 from pydantic import ValidationError
 
 from exporter import markup
-from exporter.cache import Memo
+from exporter.cache import Memo, hash_package
 from exporter.errors import ContentError, Problem
 from exporter.model import (
     MAX_ARTICLES,
@@ -612,9 +612,7 @@ def _loader_code_hash() -> str:
     from importlib import metadata
 
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in ("model.py", "load.py", "markup.py"):
-        digest.update((here / name).read_bytes())
+    hash_package(digest)  # the whole package, as the build key does (not a hand-kept list of modules)
     for dist in ("pydantic", "pydantic_core", "PyYAML", "markdown-it-py", "nh3", "Pillow"):
         digest.update(f"{dist}={metadata.version(dist)};".encode())
     return digest.hexdigest()

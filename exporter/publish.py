@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
-from exporter.cache import Memo, named
+from exporter.cache import PACKAGE_ROOT, Memo, hash_files, hash_package, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
@@ -63,10 +63,6 @@ TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3"
 
 FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
-
-CORE_MODULES = (
-    "exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render", "exporter.cover",
-)  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -241,12 +237,6 @@ class Releases:
 # -- hashing ---------------------------------------------------------------------------------------
 
 
-def _hash_files(digest: Any, root: Path, rels: list[str]) -> None:
-    for rel in sorted(rels):
-        digest.update(rel.encode() + b"\0")
-        digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
-
-
 def issue_files(issue: Issue) -> list[str]:
     """The source files an issue is made of (what its key and snapshot cover)."""
     files = {load.ISSUE_FILE} | {f"{a.slug}.md" for a in issue.articles}
@@ -267,14 +257,15 @@ def environment_key(
             digest.update(f"{dist}={metadata.version(dist)};".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{dist}=?;".encode())
-    # The code that shapes outputs is an input too (an editable install keeps its version number):
-    # the model and loader, and the module of each enabled renderer.
-    modules = {*CORE_MODULES, *(type(renderer).__module__ for renderer in renderers)}
-    for name in sorted(modules):
-        digest.update(
-            name.encode() + hashlib.sha256(Path(importlib.import_module(name).__file__ or "").read_bytes()).digest()
-        )
-    _hash_files(
+    # The code that shapes outputs: the whole package with its package data (every module, not a hand-kept
+    # list: fonts.py, fetch.py and cover.py shape outputs too), plus a renderer's module from elsewhere.
+    hash_package(digest)
+    for name in sorted({type(renderer).__module__ for renderer in renderers}):
+        module = Path(importlib.import_module(name).__file__ or "")
+        if not module.resolve().is_relative_to(PACKAGE_ROOT):
+            digest.update(name.encode() + hashlib.sha256(module.read_bytes()).digest())
+    # The templates actually used (a build may be given its own folder).
+    hash_files(
         digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()]
     )
     for renderer in renderers:
