@@ -23,7 +23,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import ROOT, SAMPLE, SEED_ID, copy_content
+from exporter.publish import build
+from tests.conftest import ROOT, SAMPLE, SEED_ID, copy_content, tree_bytes
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
 TEST_ONLY_PACKAGES = ("poppler-utils", "qpdf", "default-jre-headless")
@@ -165,3 +166,6 @@ def test_a_wheel_installed_in_a_fresh_venv_renders_every_format(tmp_path: Path) 
                 "opds/catalog.xml", "opds/issues.xml"):  # fmt: skip
         assert (out / rel).stat().st_size > 0, rel
     assert (out / "assets" / "site.css").read_bytes() == (templates / "site" / "site.css").read_bytes()
+    # and the same bytes as the checkout gives
+    assert build(copy_content(SAMPLE, tmp_path / "content"), tmp_path / "out").ok
+    assert tree_bytes(out) == tree_bytes(tmp_path / "out")
