@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from exporter import markup
+from exporter import markup, texts
 from exporter.errors import RenderError
 from exporter.model import (
     MAX_IMAGE_BYTES,
@@ -194,12 +194,9 @@ def print_source(pub: Publication, issue: Issue) -> str:
 
 def description(issue: Issue) -> str:
     if issue.highlights:
-        entries = [
-            f"{h.headline}{h.print_note if issue.print_only(h) else f'（第{h.page}版）'}" for h in issue.highlights
-        ]
-        text = "本期导读：" + "；".join(entries) + "。"
+        text = texts.highlights_line(issue, page=True, print_only=True) + "。"
     else:
-        text = "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+        text = texts.listing(texts.CONTENTS, (a.headline for a in issue.articles)) + "。"
     return f"{issue.sample_notice}{text}"
 
 
