@@ -47,7 +47,7 @@ from typing import Any
 
 from exporter import load
 from exporter.cache import PACKAGE_ROOT, Memo, hash_files, hash_package, named
-from exporter.errors import ContentError, Problem, PublishError, RenderError
+from exporter.errors import Code, ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
 
@@ -442,7 +442,7 @@ def _build(
             manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
                                         options or {}, say, result, early)  # fmt: skip
             # A render failure is retried by the next build: do not record the edition as done.
-            render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
+            render_failed = any(p.code == Code.RENDER_FAILED for ps in result.problems.values() for p in ps)
             manifest["edition_key"] = None if render_failed else edition_key
             manifest["env_key"] = env_key
             release = _finish(staging, releases, current, manifest, carried, result)
@@ -656,7 +656,9 @@ def _plan(
         try:
             keys[issue.id] = key_of(folder, issue)
         except OSError as exc:  # the folder changed after it was loaded (e.g. removed): treat as invalid
-            content.failed[issue.id] = [Problem(f"{issue.id}/", "", f"changed during the build: {exc}", "E301")]
+            content.failed[issue.id] = [
+                Problem(f"{issue.id}/", "", f"changed during the build: {exc}", Code.UNUSABLE_FILE)
+            ]
             continue
         issues.append(issue)
         sources[issue.id] = folder
@@ -689,7 +691,7 @@ def _plan(
         result.problems[issue.id] = [
             Problem(f"{issue.id}/{load.ISSUE_FILE}", "total_number",
                     f"{issue.total_number} is also the number of issue {other} (published; its last good "
-                    "version is kept while its source is broken)", "E205")
+                    "version is kept while its source is broken)", Code.BROKEN_REFERENCE)
         ]  # fmt: skip
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]
@@ -737,7 +739,7 @@ def _render(
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
         if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
             memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
-        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
+        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), Code.RENDER_FAILED))
         plan.issues.remove(issue)
         last_good = _last_good(releases, plan.publication, previous)
         if previous and last_good and current_dir and _reuse(current_dir, staging, previous["files"]):

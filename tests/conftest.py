@@ -16,6 +16,22 @@ SAMPLE = ROOT / "content"  # the seed edition (2026-03-30) and a sample history 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # 29 real articles, one page per channel
 SEED_ID = "2026-03-30"
 CORPUS_ID = "2026-06-12"
+GOLDEN = ROOT / "tests" / "golden"  # expected release trees (tests/test_golden.py)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the expected release trees in tests/golden/ from a fresh build (review with git diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the golden trees instead of only comparing with them."""
+    return bool(request.config.getoption("--update-golden"))
 
 
 def copy_content(src: Path, dst: Path) -> Path:
