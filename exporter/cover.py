@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from exporter import fonts
+from exporter import fonts, texts
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
 
@@ -181,9 +181,9 @@ def cover_entries(issue: Issue) -> tuple[str, list[tuple[str, str]]]:
     """The list the cover shows: its label and (headline, page code) lines. A 导读 story the book does not
     carry (a print-only page) says so: （见印刷版第3版）."""
     if not issue.highlights:
-        return "本期要目", [(a.headline, f"{issue.page_of(a).number:02d}版") for a in issue.articles]
-    return "本期导读", [
-        (h.headline + h.print_note, "") if issue.print_only(h) else (h.headline, f"{h.page:02d}版")
+        return texts.CONTENTS, [(a.headline, issue.page_of(a).code) for a in issue.articles]
+    return texts.HIGHLIGHTS, [
+        (texts.highlight_entry(issue, h, page=False, print_only=True), "" if issue.print_only(h) else h.page_code)
         for h in issue.highlights
     ]
 
@@ -226,7 +226,7 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
     draw.rectangle((MARGIN, y + 28, WIDTH - MARGIN, y + 30), fill=INK)
     y += 70
     y = centred(y, f"{issue.date_text} {issue.weekday}", font(58, True), INK) + 16
-    y = centred(y, f"{issue.numbers_text}  今日{issue.page_count}版", font(40), INK) + 26
+    y = centred(y, f"{issue.numbers_text}  {texts.pages_today(issue.page_count)}", font(40), INK) + 26
     draw.rectangle((MARGIN, y, WIDTH - MARGIN, y + 3), fill=RED)
     y += 60
 
@@ -276,11 +276,10 @@ def make_cover(pub: Publication, issue: Issue) -> bytes:
 
 def cover_alt(pub: Publication, issue: Issue) -> str:
     """Alt text of the cover image: what it shows, in words."""
-    text = f"《{pub.title}》{issue.date_text} {issue.weekday} {issue.numbers_text} 今日{issue.page_count}版 封面"
+    today = texts.pages_today(issue.page_count)
+    text = f"《{pub.title}》{issue.date_text} {issue.weekday} {issue.numbers_text} {today} 封面"
     if issue.sample:
         text += "。" + issue.sample_notice.removesuffix("。")
     if issue.highlights:
-        text += "。本期导读：" + "；".join(
-            h.headline + (h.print_note if issue.print_only(h) else "") for h in issue.highlights
-        )
+        text += "。" + texts.highlights_line(issue, page=False, print_only=True)
     return text

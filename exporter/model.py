@@ -29,7 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from exporter import markup, paths
+from exporter import markup, paths, texts
 
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
@@ -67,8 +67,6 @@ RESERVED_SLUGS = frozenset({"index", "cover", "thumbnail", "media", "null"})
 # What every output says of an issue marked `sample: true` (site, feeds, OPDS, PDF, EPUB and its cover).
 SAMPLE_LABEL = "样例数据"
 SAMPLE_NOTICE = f"{SAMPLE_LABEL}：本期为演示用的样例内容，不是正式出版的报纸。"
-# A 导读 entry whose story the digital edition does not carry (print-only page).
-PRINT_ONLY = "（见印刷版第{page}版）"
 
 
 def is_slug(value: str) -> bool:
@@ -376,14 +374,24 @@ class Page(Model):
     articles: list[Article] = Field(min_length=1)
 
     @property
+    def ordinal(self) -> str:
+        """第1版."""
+        return texts.page_ordinal(self.number)
+
+    @property
     def label(self) -> str:
-        """第1版 (要闻)."""
-        return f"第{self.number}版" + (f" {self.name}" if self.name else "")
+        """第1版 要闻 (第1版 when the page has no name)."""
+        return texts.page_label(self.number, self.name)
+
+    @property
+    def heading(self) -> str:
+        """第1版 · 要闻: the page's heading on the web page and in the PDF."""
+        return texts.page_label(self.number, self.name, " · ")
 
     @property
     def code(self) -> str:
         """01版."""
-        return f"{self.number:02d}版"
+        return texts.page_code(self.number)
 
 
 class Highlight(Model):
@@ -396,7 +404,12 @@ class Highlight(Model):
     @property
     def print_note(self) -> str:
         """（见印刷版第3版）: how outputs mark a print-only entry."""
-        return PRINT_ONLY.format(page=self.page)
+        return texts.print_note(self.page)
+
+    @property
+    def page_code(self) -> str:
+        """03版: the page it runs on, as 导读 lists show it."""
+        return texts.page_code(self.page)
 
 
 class Publication(Model):
@@ -597,9 +610,19 @@ class Issue(Model):
         return f"{self.date.year}年{self.date.month}月{self.date.day}日"
 
     @property
+    def number_text(self) -> str:
+        """第11期."""
+        return texts.issue_number(self.number)
+
+    @property
+    def total_number_text(self) -> str:
+        """总第2663期."""
+        return texts.total_number(self.total_number)
+
+    @property
     def numbers_text(self) -> str:
         """第11期（总第2663期）."""
-        return f"第{self.number}期（总第{self.total_number}期）"
+        return texts.numbers(self.number, self.total_number)
 
     @property
     def title_text(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from exporter import texts
 from exporter.model import SAMPLE_NOTICE
 
 
@@ -39,4 +40,5 @@ def environment(templates_dir: Path) -> Environment:
     env.filters["jsonld"] = _jsonld
     env.filters["safe_html"] = Markup  # for body_html: sanitised once, at load
     env.globals["SAMPLE_NOTICE"] = SAMPLE_NOTICE
+    env.globals["texts"] = texts  # 期, 版 and 导读 wording (exporter.texts)
     return env

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -18,15 +16,22 @@ SAMPLE = ROOT / "content"  # the seed edition (2026-03-30) and a sample history 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # 29 real articles, one page per channel
 SEED_ID = "2026-03-30"
 CORPUS_ID = "2026-06-12"
+GOLDEN = ROOT / "tests" / "golden"  # expected release trees (tests/test_golden.py)
 
 
-def archive_generator() -> ModuleType:
-    """bench/archive.py, which generates archives of many issues (shared by the benchmark and tests)."""
-    spec = importlib.util.spec_from_file_location("bench_archive", ROOT / "bench" / "archive.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the expected release trees in tests/golden/ from a fresh build (review with git diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the golden trees instead of only comparing with them."""
+    return bool(request.config.getoption("--update-golden"))
 
 
 def copy_content(src: Path, dst: Path) -> Path:

@@ -32,12 +32,14 @@ import re
 import uuid
 import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from exporter import markup, paths
+from exporter import markup, paths, texts
 from exporter.errors import RenderError
 from exporter.model import (
     MAX_IMAGE_BYTES,
@@ -63,6 +65,16 @@ FONT_NAME = "fonts/body.otf"
 # Rare characters (生僻字) that Noto CJK SC lacks: each fallback face that draws some of them is embedded,
 # subset to those characters, under its own family name (the stylesheet lists the chain).
 RARE_FONT_NAME = "fonts/rare-{n}.ttf"
+ACCESSIBILITY_FEATURES = (
+    "tableOfContents",
+    "readingOrder",
+    "structuralNavigation",
+    "pageNavigation",
+    "pageBreakMarkers",
+    "printPageNumbers",
+    "alternativeText",
+    "displayTransformability",
+)
 
 
 # -- names inside the package ------------------------------------------------------------------------
@@ -196,12 +208,9 @@ def print_source(pub: Publication, issue: Issue) -> str:
 
 def description(issue: Issue) -> str:
     if issue.highlights:
-        entries = [
-            f"{h.headline}{h.print_note if issue.print_only(h) else f'（第{h.page}版）'}" for h in issue.highlights
-        ]
-        text = "本期导读：" + "；".join(entries) + "。"
+        text = texts.highlights_line(issue, page=True, print_only=True) + "。"
     else:
-        text = "本期要目：" + "；".join(a.headline for a in issue.articles) + "。"
+        text = texts.listing(texts.CONTENTS, (a.headline for a in issue.articles)) + "。"
     return f"{issue.sample_notice}{text}"
 
 
@@ -221,32 +230,84 @@ def accessibility_summary(issue: Issue, has_photos: bool) -> str:
     return "".join(parts)
 
 
+# -- building the book, step by step ----------------------------------------------------------------------
+
+
+@dataclass
+class Book:
+    """An issue's book while it is made: the ebooklib book and what the steps share."""
+
+    job: Job
+    issue: Issue
+    epub: Any  # the ebooklib.epub module (imported lazily)
+    book: Any  # its EpubBook
+    images: dict[str, str] = field(default_factory=dict)  # image.file → its name in the package
+
+    @property
+    def pub(self) -> Publication:
+        return self.job.publication
+
+    @property
+    def lang(self) -> str:
+        return self.pub.language
+
+    @cached_property
+    def uid(self) -> str:
+        return identifier(self.pub, self.issue)
+
+    @cached_property
+    def title(self) -> str:
+        return book_title(self.pub, self.issue)
+
+    @cached_property
+    def page_start(self) -> dict[int, Article]:
+        """Where each carried page starts: its first article carries the page-break marker."""
+        return {p.number: p.articles[0] for p in self.issue.pages}
+
+    def page_target(self, n: int, from_dir: str) -> str:
+        """The page-break marker of print page n, seen from a document in ``from_dir``; "" if not carried."""
+        if n not in self.page_start:
+            return ""
+        return _relative(chapter_name(self.page_start[n]), from_dir) + f"#print-page-{n}"
+
+    def render(self, template: str, **context: Any) -> str:
+        """A template of templates/epub/ with what every document gets (pub, issue, lang, title_text)."""
+        common = {"pub": self.pub, "issue": self.issue, "lang": self.lang, "title_text": self.title}
+        return self.job.templates.get_template(template).render(**common, **context)
+
+    def document(self, uid: str, file_name: str, title: str, content: str, properties: tuple[str, ...] = ()) -> Any:
+        """A finished XHTML document, which ebooklib writes as it is."""
+        document_type = _document_type(self.epub)
+        return document_type(uid, confine(file_name), title, self.lang, content, list(properties))
+
+    def meta(self, name: str, value: str, attributes: dict[str, str]) -> None:
+        """An OPF ``<meta>`` element."""
+        self.book.add_metadata(None, name, value, attributes)
+
+
 def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
+    """The issue's EPUB: metadata, stylesheet, photos, cover, documents, fonts, then the fixed zip."""
     from ebooklib import epub
 
-    from exporter import cover
+    b = Book(job, issue, epub, epub.EpubBook())
+    add_metadata(b)
+    css_item = add_stylesheet(b)
+    add_photos(b)
+    add_cover_image(b, cover_png)
+    add_accessibility(b)
+    add_documents(b)
+    _embed_font(job, b.book, epub)
+    _embed_rare_fonts(b.book, epub, css_item)
+    check_members(b.book)
+    return package(b)
 
-    pub, env = job.publication, job.templates
-    lang = pub.language
-    uid = identifier(pub, issue)
-    title = book_title(pub, issue)
-    modified = issue.updated.astimezone(UTC)
 
-    class Document(epub.EpubHtml):  # type: ignore[misc]
-        """A finished XHTML document: ebooklib writes it as it is."""
-
-        def __init__(self, uid: str, file_name: str, title: str, content: str, properties: list[str]) -> None:
-            super().__init__(uid=uid, file_name=confine(file_name), media_type=XHTML, title=title, lang=lang)
-            self.content = content.encode("utf-8")
-            self.properties = list(properties)
-
-        def get_content(self, default: Any = None) -> bytes:
-            return bytes(self.content)
-
-    book = epub.EpubBook()
-    book.set_identifier(uid)
-    book.set_title(title)
-    book.set_language(lang)
+def add_metadata(b: Book) -> None:
+    """Dublin Core, the print source, the series (collection and its position) and the EPUB 2 cover."""
+    pub, issue, book = b.pub, b.issue, b.book
+    book.set_identifier(b.uid)
+    book.set_title(b.title)
+    book.set_language(b.lang)
     book.add_author(pub.title, uid="creator")
     meta = book.add_metadata
     meta("DC", "publisher", pub.publisher_name)
@@ -257,23 +318,30 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
     if pub.copyright:
         meta("DC", "rights", pub.copyright)
     meta("DC", "source", print_source(pub, issue), {"id": "print-source"})
-    meta(None, "meta", "pagination", {"refines": "#print-source", "property": "source-of"})
-    meta(None, "meta", pub.title, {"property": "belongs-to-collection", "id": "collection"})
-    meta(None, "meta", "series", {"refines": "#collection", "property": "collection-type"})
-    meta(None, "meta", str(issue.total_number), {"refines": "#collection", "property": "group-position"})
+    b.meta("meta", "pagination", {"refines": "#print-source", "property": "source-of"})
+    b.meta("meta", pub.title, {"property": "belongs-to-collection", "id": "collection"})
+    b.meta("meta", "series", {"refines": "#collection", "property": "collection-type"})
+    b.meta("meta", str(issue.total_number), {"refines": "#collection", "property": "group-position"})
     if pub.issn:
-        meta(None, "meta", f"urn:issn:{pub.issn}", {"refines": "#collection", "property": "dcterms:identifier"})
-    meta(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers (Kindle conversion)
+        b.meta("meta", f"urn:issn:{pub.issn}", {"refines": "#collection", "property": "dcterms:identifier"})
+    b.meta("meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers (Kindle conversion)
 
-    css_item = epub.EpubItem(uid="css", file_name=confine(CSS_NAME), media_type="text/css", content=_stylesheet(job))
-    book.add_item(css_item)
 
-    # Photos, named by their content so names never come from the editors' paths.
-    image_names: dict[str, str] = {}
-    source = job.source(issue)
+def add_stylesheet(b: Book) -> Any:
+    """styles/epub.css; returned, since the rare-font step appends its @font-face rules to it."""
+    css_item = b.epub.EpubItem(
+        uid="css", file_name=confine(CSS_NAME), media_type="text/css", content=_stylesheet(b.job)
+    )
+    b.book.add_item(css_item)
+    return css_item
+
+
+def add_photos(b: Book) -> None:
+    """The articles' photos, named by their content so names never come from the editors' paths."""
+    issue, source = b.issue, b.job.source(b.issue)
     for article in issue.articles:
         for image in article.images:
-            if image.file in image_names:
+            if image.file in b.images:
                 continue
             try:  # no-follow, regular files only, bounded: the file may have changed since it was loaded
                 data = read_inside(source, image.file, MAX_IMAGE_BYTES)
@@ -284,154 +352,171 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
                 raise RenderError(f"{issue.id}: image {image.file} is not PNG, JPEG, GIF or WebP")
             digest = hashlib.sha256(data).hexdigest()[:20]
             name = confine(f"images/{digest}.{IMAGE_SUFFIX[media_type]}")
-            if not any(item.file_name == name for item in book.items):
-                book.add_item(epub.EpubImage(uid=f"img-{digest}", file_name=name, media_type=media_type, content=data))
-            image_names[image.file] = name
-    has_photos = bool(image_names)
+            if not any(item.file_name == name for item in b.book.items):
+                image_item = b.epub.EpubImage(uid=f"img-{digest}", file_name=name, media_type=media_type, content=data)
+                b.book.add_item(image_item)
+            b.images[image.file] = name
 
-    book.add_item(epub.EpubCover(uid="cover-image", file_name=confine(COVER_IMAGE)))
-    cover_item = book.get_item_with_id("cover-image")
+
+def add_cover_image(b: Book, cover_png: bytes | None) -> None:
+    from exporter import cover
+
+    b.book.add_item(b.epub.EpubCover(uid="cover-image", file_name=confine(COVER_IMAGE)))
+    cover_item = b.book.get_item_with_id("cover-image")
     cover_item.media_type = "image/png"
-    cover_item.content = cover_png or cover.make_cover(pub, issue)
+    cover_item.content = cover_png or cover.make_cover(b.pub, b.issue)
 
-    # Accessibility (EPUB Accessibility 1.1, schema.org properties).
+
+def add_accessibility(b: Book) -> None:
+    """EPUB Accessibility 1.1: schema.org access modes, features, hazards and a summary."""
     for mode in ("textual", "visual"):
-        meta(None, "meta", mode, {"property": "schema:accessMode"})
-    meta(None, "meta", "textual", {"property": "schema:accessModeSufficient"})
-    for feature in (
-        "tableOfContents",
-        "readingOrder",
-        "structuralNavigation",
-        "pageNavigation",
-        "pageBreakMarkers",
-        "printPageNumbers",
-        "alternativeText",
-        "displayTransformability",
-    ):
-        meta(None, "meta", feature, {"property": "schema:accessibilityFeature"})
-    meta(None, "meta", "none", {"property": "schema:accessibilityHazard"})
-    meta(None, "meta", accessibility_summary(issue, has_photos), {"property": "schema:accessibilitySummary"})
+        b.meta("meta", mode, {"property": "schema:accessMode"})
+    b.meta("meta", "textual", {"property": "schema:accessModeSufficient"})
+    for feature in ACCESSIBILITY_FEATURES:
+        b.meta("meta", feature, {"property": "schema:accessibilityFeature"})
+    b.meta("meta", "none", {"property": "schema:accessibilityHazard"})
+    summary = accessibility_summary(b.issue, bool(b.images))
+    b.meta("meta", summary, {"property": "schema:accessibilitySummary"})
     # No dcterms:conformsTo / a11y:certifiedBy: nobody has evaluated the book against WCAG, and a
     # conformance claim must name an evaluation that happened. Only the verifiable facts above are stated.
 
-    # Where each carried page starts: the first article of the page carries the page-break marker.
-    page_start = {p.number: p.articles[0] for p in issue.pages}
-    articles = issue.articles
 
-    def page_target(n: int, from_dir: str) -> str:
-        if n not in page_start:
-            return ""
-        return _relative(chapter_name(page_start[n]), from_dir) + f"#print-page-{n}"
+def cover_document(b: Book) -> Any:
+    from exporter import cover
 
-    common = {"pub": pub, "issue": issue, "lang": lang, "title_text": title}
+    alt = cover.cover_alt(b.pub, b.issue)
+    html = b.render("epub/cover.xhtml", css=CSS_NAME, src=COVER_IMAGE, alt=alt)
+    return b.document("cover", "cover.xhtml", "封面", html)
 
-    cover_doc = Document(
-        "cover",
-        "cover.xhtml",
-        "封面",
-        env.get_template("epub/cover.xhtml").render(
-            **common, css=CSS_NAME, src=COVER_IMAGE, alt=cover.cover_alt(pub, issue)
-        ),
-        [],
-    )
 
-    by_slug = {a.slug: a for a in articles}
+def contents_document(b: Book) -> Any:
+    """The contents page: 本期导读 (linked to the articles or their pages), then each page's articles."""
+    issue = b.issue
+    by_slug = {a.slug: a for a in issue.articles}
 
     def highlight_href(h: Highlight) -> str:
         if h.article in by_slug:
             return chapter_name(by_slug[h.article])
-        return page_target(h.page, "")
+        return b.page_target(h.page, "")
 
-    contents_doc = Document(
-        "contents",
-        "contents.xhtml",
-        "目录",
-        env.get_template("epub/contents.xhtml").render(
-            **common,
-            css=CSS_NAME,
-            chapter=chapter_name,
-            highlight_href=highlight_href,
-            missing=[n for n in range(1, issue.page_count + 1) if not issue.carries(n)],
-        ),
-        [],
+    html = b.render(
+        "epub/contents.xhtml",
+        css=CSS_NAME,
+        chapter=chapter_name,
+        highlight_href=highlight_href,
+        missing=[n for n in range(1, issue.page_count + 1) if not issue.carries(n)],
     )
+    return b.document("contents", "contents.xhtml", "目录", html)
+
+
+def article_documents(b: Book) -> list[Any]:
+    """One XHTML document per article, in page order, from the shared article macros."""
+    issue = b.issue
 
     def img_src(image: Image) -> str:
-        return _relative(image_names[image.file], "text")
+        return _relative(b.images[image.file], "text")
 
     def page_href(n: int) -> str:
-        return page_target(n, "text")
+        return b.page_target(n, "text")
 
-    article_docs = []
-    template = env.get_template("epub/article.xhtml")
-    for article in articles:
+    docs = []
+    for article in issue.articles:
         page = issue.page_of(article)
-        name = chapter_name(article)
-        html = template.render(
-            **common,
+        html = b.render(
+            "epub/article.xhtml",
             css=_relative(CSS_NAME, "text"),
             contents="../contents.xhtml",
             a=article.model_copy(update={"body_html": to_xhtml(article.body_html)}),
             page=page,
-            page_start=page_start[page.number] is article,
+            page_start=b.page_start[page.number] is article,
             img_src=img_src,
             page_href=page_href,
             updated=issue.article_updated(article),
         )
-        article_docs.append(Document(f"a-{article.slug}", name, article.headline, html, []))
+        docs.append(b.document(f"a-{article.slug}", chapter_name(article), article.headline, html))
+    return docs
 
-    def link(article: Article) -> str:
-        return chapter_name(article)
 
-    # toc entries of a page open its first article; the page list points at the page-break marker in it.
-    pages = [
+def toc_pages(b: Book) -> list[dict[str, Any]]:
+    """The toc's pages: an entry opens the page's first article; the page list points at its marker."""
+    return [
         {
             "page": p,
-            "href": link(p.articles[0]),
-            "target": page_target(p.number, ""),
-            "articles": [{"a": a, "href": link(a)} for a in p.articles],
+            "href": chapter_name(p.articles[0]),
+            "target": b.page_target(p.number, ""),
+            "articles": [{"a": a, "href": chapter_name(a)} for a in p.articles],
         }
-        for p in issue.pages
+        for p in b.issue.pages
     ]
-    # NCX playOrder: one number per distinct target, in reading order (a page's marker follows its file start).
+
+
+def play_order(b: Book) -> dict[str, int]:
+    """NCX playOrder: one number per distinct target, in reading order (a page's marker follows its file start)."""
+    issue = b.issue
     order: dict[str, int] = {"contents.xhtml": 1}
-    for a in articles:
-        order[link(a)] = len(order) + 1
-        if page_start[issue.page_of(a).number] is a:
-            order[page_target(issue.page_of(a).number, "")] = len(order) + 1
-    nav_doc = Document(
-        "nav",
-        "nav.xhtml",
-        "目录",
-        env.get_template("epub/nav.xhtml").render(**common, css=CSS_NAME, pages=pages, first=link(articles[0])),
-        ["nav"],
-    )
-    ncx = env.get_template("epub/toc.ncx.xml").render(**common, uid=uid, pages=pages, order=order)
-    ncx_item = epub.EpubItem(
+    for a in issue.articles:
+        order[chapter_name(a)] = len(order) + 1
+        if b.page_start[issue.page_of(a).number] is a:
+            order[b.page_target(issue.page_of(a).number, "")] = len(order) + 1
+    return order
+
+
+def add_documents(b: Book) -> None:
+    """Cover, contents, articles, nav and NCX; then the spine and the EPUB 2 guide."""
+    cover_doc, contents_doc, article_docs = cover_document(b), contents_document(b), article_documents(b)
+    pages = toc_pages(b)
+    first = chapter_name(b.issue.articles[0])
+    nav_html = b.render("epub/nav.xhtml", css=CSS_NAME, pages=pages, first=first)
+    nav_doc = b.document("nav", "nav.xhtml", "目录", nav_html, ("nav",))
+    ncx = b.render("epub/toc.ncx.xml", uid=b.uid, pages=pages, order=play_order(b))
+    ncx_item = b.epub.EpubItem(
         uid="ncx", file_name=confine("toc.ncx"), media_type="application/x-dtbncx+xml", content=ncx.encode("utf-8")
     )
-
     for doc in (nav_doc, cover_doc, contents_doc, *article_docs):
-        book.add_item(doc)
-    book.add_item(ncx_item)
-    book.spine = [cover_doc, contents_doc, *article_docs]
-    book.guide = [
+        b.book.add_item(doc)
+    b.book.add_item(ncx_item)
+    b.book.spine = [cover_doc, contents_doc, *article_docs]
+    b.book.guide = [
         {"type": "cover", "href": "cover.xhtml", "title": "封面"},
         {"type": "toc", "href": "contents.xhtml", "title": "目录"},
-        {"type": "text", "href": chapter_name(articles[0]), "title": "正文"},
+        {"type": "text", "href": first, "title": "正文"},
     ]
-    _embed_font(job, book, epub)
-    _embed_rare_fonts(book, epub, css_item)
 
+
+def check_members(book: Any) -> None:
+    """Every member's name stays inside the package and every member has a media type."""
     for item in book.items:
         confine(item.file_name)
         if not item.media_type:
             raise RenderError(f"EPUB member {item.file_name} has no media type")
 
+
+def package(b: Book) -> bytes:
+    """ebooklib's zip, rewritten with fixed entry times and xml:lang on the package document."""
+    issue = b.issue
     raw = io.BytesIO()
-    epub.write_epub(raw, book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
+    modified = issue.updated.astimezone(UTC)
+    b.epub.write_epub(raw, b.book, {"mtime": modified, "raise_exceptions": True, "epub3_pages": False})
     when = issue.updated.astimezone(issue.tz).replace(tzinfo=None)
-    return normalise_zip(raw.getvalue(), when, {OPF_NAME: lambda data: _package_language(data, lang)})
+    return normalise_zip(raw.getvalue(), when, {OPF_NAME: lambda data: _package_language(data, b.lang)})
+
+
+@cache
+def _document_type(epub: Any) -> type:
+    """ebooklib's EpubHtml for a finished XHTML document: ebooklib writes it as it is (made once, lazily)."""
+
+    class Document(epub.EpubHtml):  # type: ignore[misc]
+        def __init__(
+            self, uid: str, file_name: str, title: str, lang: str, content: str, properties: list[str]
+        ) -> None:
+            super().__init__(uid=uid, file_name=file_name, media_type=XHTML, title=title, lang=lang)
+            self.content = content.encode("utf-8")
+            self.properties = list(properties)
+
+        def get_content(self, default: Any = None) -> bytes:
+            return bytes(self.content)
+
+    return Document
 
 
 def _sniff(data: bytes) -> str:

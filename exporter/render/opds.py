@@ -105,7 +105,7 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
     sub(entry, f"{{{DCTERMS}}}publisher", pub.publisher_name)
     if pub.issn:
         sub(entry, f"{{{DCTERMS}}}isPartOf", f"urn:issn:{pub.issn}")
-    sub(entry, "category", term=f"总第{issue.total_number}期", label=issue.numbers_text)
+    sub(entry, "category", term=issue.total_number_text, label=issue.numbers_text)
     sub(entry, "summary", highlights_text(issue), type="text")
     sub(entry, "content", highlights_html(pub, issue), type="html")
     cover, thumb = covers(job, issue)

@@ -35,7 +35,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from exporter import fonts
+from exporter import fonts, texts
 from exporter.errors import RenderError
 from exporter.model import Article, Highlight, Image, Issue, Page, Publication
 from exporter.render import Base, Job, Output
@@ -211,7 +211,7 @@ def issue_html(job: Job, issue: Issue) -> str:
         f"。{issue.sample_notice.removesuffix('。')}" if issue.sample else ""
     )
     if issue.highlights:
-        description += "。本期导读：" + "；".join(h.headline for h in issue.highlights)
+        description += "。" + texts.highlights_line(issue, page=False, print_only=False)
     return job.templates.get_template("pdf/issue.html").render(
         pub=pub,
         issue=issue,
@@ -223,7 +223,7 @@ def issue_html(job: Job, issue: Issue) -> str:
         description=description,
         keywords=keywords(pub, issue),
         layouts={page.number: layout(page) for page in issue.pages},
-        uncarried=[f"{n:02d}版" for n in uncarried],
+        uncarried=[texts.page_code(n) for n in uncarried],
         img_src=img_src,
         page_href=page_href,
         highlight_href=highlight_href,

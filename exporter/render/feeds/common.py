@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from exporter import paths
+from exporter import paths, texts
 from exporter.model import Article, Image, Issue, Page, Publication
 from exporter.render import Job, Output
 
@@ -111,19 +111,17 @@ def covers(job: Job, issue: Issue) -> tuple[Download | None, Download | None]:
 def highlights_text(issue: Issue) -> str:
     """本期导读 as one line of plain text; the article headlines when the issue has no 导读."""
     if issue.highlights:
-        parts = [f"{h.headline}（第{h.page}版）" for h in issue.highlights]
-        return issue.sample_notice + "本期导读：" + "；".join(parts)
-    parts = [f"{a.headline}（第{issue.page_of(a).number}版）" for a in issue.articles]
-    return issue.sample_notice + "本期要目：" + "；".join(parts)
+        return issue.sample_notice + texts.highlights_line(issue, page=True, print_only=False)
+    return issue.sample_notice + texts.contents_line(issue)
 
 
 def highlights_html(pub: Publication, issue: Issue) -> str:
     """本期导读 and the pages carried, as an HTML fragment with absolute links."""
     out = [f"<p><strong>{html.escape(issue.sample_notice)}</strong></p>\n"] if issue.sample else []
     if issue.highlights:
-        out.append("<p>本期导读</p>\n<ul>\n")
+        out.append(f"<p>{texts.HIGHLIGHTS}</p>\n<ul>\n")
         for h in issue.highlights:
-            label = html.escape(f"{h.headline}（第{h.page}版）")
+            label = html.escape(texts.highlight_entry(issue, h, page=True, print_only=False))
             if h.article:
                 url = html.escape(pub.url(paths.article(issue.id, h.article)))
                 out.append(f'<li><a href="{url}">{label}</a></li>\n')
@@ -200,7 +198,7 @@ def article_item(job: Job, issue: Issue, page: Page, a: Article) -> Item:
     pub = job.publication
     url = pub.url(issue.article_path(a))
     scheme = schemes(pub)
-    cats = [Category(f"第{page.number}版", scheme["page"], f"第{page.number}版")]
+    cats = [Category(page.ordinal, scheme["page"], page.ordinal)]
     if page.name:
         cats.append(Category(page.name, scheme["section"], page.name))
     cats += [Category(tag, scheme["tag"], tag) for tag in a.tags]
@@ -320,7 +318,7 @@ def page_feed_path(key: str) -> str:
 
 def page_title(pub: Publication, key: str) -> str:
     kind, _, value = key.partition(":")
-    return f"{pub.title} · " + (f"第{value}版" if kind == "number" else value)
+    return f"{pub.title} · " + (texts.page_ordinal(int(value)) if kind == "number" else value)
 
 
 def archive_path(issue: Issue) -> str:
