@@ -8,9 +8,11 @@ in. Dot segments, empty segments, hidden names and links that resolve elsewhere 
 
 What a client gets:
 
-- media types per document: RSS, Atom, JSON Feed, OPDS (``application/atom+xml;profile=opds-catalog``
-  with the ``kind`` the catalog declares in its self link), EPUB, PDF, HTML …; ``charset=utf-8`` on
-  every text type; ``X-Content-Type-Options: nosniff``;
+- the media type the release manifest records for the file (:mod:`exporter.manifest`; the renderers
+  declare it, :mod:`exporter.paths` knows every public path's): RSS, Atom, JSON Feed, OPDS
+  (``application/atom+xml;profile=opds-catalog;kind=…``), EPUB, PDF, HTML …; a folder without a
+  manifest is served by suffix and, for XML, its root element; ``charset=utf-8`` on every text type;
+  ``X-Content-Type-Options: nosniff``;
 - a strong ETag from the file's bytes (the sha256 the release manifest records; hashed once and cached
   for a folder that has no manifest), so an unchanged file keeps its ETag across rebuilds, and
   Last-Modified (unchanged files are hard-linked between releases, so their mtime is stable too);
@@ -131,7 +133,8 @@ def _opds_self_type(head: bytes) -> str | None:
 
 
 def media_type(rel: str, head: bytes = b"") -> str:
-    """The Content-Type for a file of the release, from its path and its first bytes."""
+    """The Content-Type of a file from its path and first bytes: for a folder without a manifest (a release
+    the pipeline built records each file's media type, see Output.media_type)."""
     suffix = os.path.splitext(rel)[1].lower()
     top = rel.split("/", 1)[0]
     if top == "opds" and suffix == ".xml":
@@ -140,11 +143,9 @@ def media_type(rel: str, head: bytes = b"") -> str:
         mtype = KNOWN_TYPES[rel]
     elif suffix == ".xml":
         root = _root_element(head)
-        mtype = {"rss": "application/rss+xml", "feed": "application/atom+xml", "opml": "text/x-opml"}.get(
-            root, "application/xml"
-        )
+        mtype = {"rss": paths.RSS_TYPE, "feed": paths.ATOM_TYPE, "opml": paths.OPML_TYPE}.get(root, "application/xml")
     elif suffix == ".json" and top == "feeds":
-        mtype = "application/feed+json"
+        mtype = paths.JSON_FEED_TYPE
     else:
         mtype = SUFFIX_TYPES.get(suffix, "application/octet-stream")
     return paths.content_type(mtype)
