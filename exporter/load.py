@@ -30,6 +30,7 @@ import yaml
 from pydantic import ValidationError
 
 from exporter import markup
+from exporter.assets import AssetError, read_inside
 from exporter.cache import Memo
 from exporter.errors import ContentError, Problem
 from exporter.model import (
@@ -44,7 +45,6 @@ from exporter.model import (
     check_chars,
     is_slug,
     normalize_text,
-    resolve_inside,
 )
 
 PUBLICATION_FILE = "publication.yaml"
@@ -177,15 +177,14 @@ def read_text(path: Path, root: Path) -> str:
     """UTF-8 text of a file inside ``root`` (a leading BOM is dropped)."""
     rel = _rel(path, root)
     try:
-        resolve_inside(root, str(path.relative_to(root)))
-    except ValueError:
-        raise ContentError(Problem(rel, "", "is a link to a place outside the content", "E301")) from None
-    if not path.is_file():
-        raise ContentError(Problem(rel, "", "is not a regular file", "E301"))
-    size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise ContentError(Problem(rel, "", f"is {size} bytes; the limit is {MAX_TEXT_BYTES}", "E301"))
-    data = path.read_bytes()
+        data = read_inside(root, str(path.relative_to(root)), MAX_TEXT_BYTES)
+    except AssetError as exc:
+        why = {
+            "outside": "is a link to a place outside the content",
+            "too-large": f"is {exc.size} bytes; the limit is {MAX_TEXT_BYTES}",
+            "unopenable": f"cannot be opened: {exc.strerror}",
+        }.get(exc.kind, "is not a regular file")  # a folder, a FIFO, a device, or gone
+        raise ContentError(Problem(rel, "", why, "E301")) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -46,9 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from exporter import load
+from exporter.assets import read_inside
 from exporter.cache import Memo, named
 from exporter.errors import ContentError, Problem, PublishError, RenderError
-from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
+from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
 
 MANIFEST_FORMAT = 1

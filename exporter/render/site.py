@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from exporter.assets import read_inside
 from exporter.errors import RenderError
-from exporter.model import Article, Highlight, Image, Issue, Page, Publication, read_inside
+from exporter.model import MAX_IMAGE_BYTES, Article, Highlight, Image, Issue, Page, Publication
 from exporter.render import EDITION_LINKS, Job
 
 DOWNLOADS = (
@@ -120,7 +121,7 @@ class SiteRenderer:
         for article in issue.articles:
             for image in article.images:
                 try:
-                    data = read_inside(job.source(issue), image.file)
+                    data = read_inside(job.source(issue), image.file, MAX_IMAGE_BYTES)
                 except ValueError as exc:
                     raise RenderError(f"{article.slug}: images: {exc}") from None
                 written.append(job.write(f"{issue.dir}media/{image.file}", data))
