@@ -17,8 +17,11 @@ message its users know (a Problem for the editor, a refused URL for WeasyPrint).
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -50,8 +53,12 @@ def resolve_inside(root: Path, rel: str) -> Path:
     return target
 
 
-def read_inside(root: Path, rel: str, limit: int) -> bytes:
-    """The bytes of the regular file ``rel`` inside ``root``, at most ``limit`` of them (see the module doc)."""
+@contextmanager
+def open_inside(root: Path, rel: str, limit: int) -> Iterator[io.BufferedReader]:
+    """The regular file ``rel`` inside ``root``, open for reading, if it is at most ``limit`` bytes.
+
+    For reading in pieces (hashing); :func:`read_inside` reads it whole and also refuses a file that grew.
+    """
     target = resolve_inside(root, rel)
     try:
         fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -67,12 +74,18 @@ def read_inside(root: Path, rel: str, limit: int) -> bytes:
             raise AssetError(
                 f"{rel} is {info.st_size} bytes; the limit is {limit}", "too-large", rel, target, info.st_size
             )
-        with os.fdopen(fd, "rb") as handle:
-            fd = -1  # the handle closes it now
-            data = handle.read(limit + 1)
-    finally:
-        if fd >= 0:
-            os.close(fd)
-    if len(data) > limit:  # it grew after fstat: refuse rather than cut it short
-        raise AssetError(f"{rel} is over {limit} bytes; the limit is {limit}", "too-large", rel, target, len(data))
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
+        yield handle
+
+
+def read_inside(root: Path, rel: str, limit: int) -> bytes:
+    """The bytes of the regular file ``rel`` inside ``root``, at most ``limit`` of them (see the module doc)."""
+    with open_inside(root, rel, limit) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew after it was checked: refuse rather than cut it short
+        raise AssetError(f"{rel} is over {limit} bytes; the limit is {limit}", "too-large", rel, None, len(data))
     return data

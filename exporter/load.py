@@ -30,7 +30,7 @@ import yaml
 from pydantic import ValidationError
 
 from exporter import markup
-from exporter.assets import AssetError, read_inside
+from exporter.assets import AssetError, open_inside, read_inside
 from exporter.cache import Memo
 from exporter.errors import ContentError, Problem
 from exporter.model import (
@@ -573,8 +573,11 @@ class IssueCache:
             if stat.S_ISLNK(info.st_mode):
                 digest.update(f"L {rel} {os.readlink(path)}\0".encode())
             else:
-                with open(path, "rb") as handle:
-                    digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+                try:  # swapped for a FIFO or a link since lstat: not hashed here, the loader reports it
+                    with open_inside(issue_folder, rel, self.MAX_BYTES) as handle:
+                        digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+                except AssetError:
+                    return None
         key = digest.hexdigest()
         if not recent:
             self.index[issue_folder.name] = [sig, key]

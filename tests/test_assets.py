@@ -63,3 +63,15 @@ def test_no_other_module_opens_an_issue_file_its_own_way() -> None:
         if path.name != "assets.py" and own_way.search(path.read_text("utf-8"))
     ]
     assert found == []
+
+
+def test_open_inside_checks_the_same_and_reads_in_pieces(folder: Path) -> None:
+    from exporter.assets import open_inside
+
+    with open_inside(folder, "images/a.png", 100) as handle:
+        assert handle.read(4) == b"\x89PNG" and handle.read() == b" data"
+    os.mkfifo(folder / "pipe")
+    for rel, kind in (("../secret.txt", "outside"), ("pipe", "not-regular"), ("images", "not-regular")):
+        with pytest.raises(AssetError) as info, open_inside(folder, rel, 100):
+            pass
+        assert info.value.kind == kind, rel
