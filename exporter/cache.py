@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def named(exc: OSError, path: Path | str) -> OSError:
@@ -85,3 +86,34 @@ class Memo:
             for path in self.folder.iterdir():
                 if path.name not in self.used and not path.name.startswith("."):  # dot files: the owner's
                     path.unlink(missing_ok=True)
+
+
+PACKAGE_ROOT = Path(__file__).resolve().parent  # the installed ``exporter`` package (or the checkout's)
+
+
+def package_files(root: Path = PACKAGE_ROOT) -> list[str]:
+    """Every file of the ``exporter`` package: its modules and its package data (templates), as sorted
+    relative POSIX names; compiled caches are left out (they follow from the modules)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        found.extend(
+            Path(dirpath, name).relative_to(root).as_posix()
+            for name in filenames
+            if not name.endswith((".pyc", ".pyo"))
+        )
+    return sorted(found)
+
+
+def hash_files(digest: Any, root: Path, rels: Sequence[str]) -> None:
+    """Add files to ``digest`` by relative name and content (no times, no absolute paths)."""
+    for rel in sorted(rels):
+        digest.update(rel.encode() + b"\0")
+        digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
+
+
+def hash_package(digest: Any, root: Path = PACKAGE_ROOT) -> None:
+    """Add the whole ``exporter`` package, code and package data, to ``digest``: the code that shapes
+    outputs is an input too (an editable install keeps its version number), and a hand-kept list of
+    modules misses the one that changed (fonts.py, fetch.py, cover.py)."""
+    hash_files(digest, root, package_files(root))

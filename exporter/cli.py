@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from exporter.errors import ContentError, ExporterError, RenderError
+from exporter.errors import Code, ContentError, ExporterError, RenderError
 
 CONTENT = click.option(
     "--content", "content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
@@ -142,7 +142,7 @@ def build(
     click.echo(result.summary())
     if result.problems:
         codes = {p.code for problems in result.problems.values() for p in problems}
-        sys.exit(RenderError.exit_code if codes == {"E401"} else ContentError.exit_code)
+        sys.exit(RenderError.exit_code if codes == {Code.RENDER_FAILED} else ContentError.exit_code)
 
 
 @main.command()

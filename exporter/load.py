@@ -31,8 +31,8 @@ from pydantic import ValidationError
 
 from exporter import markup
 from exporter.assets import AssetError, open_inside, read_inside
-from exporter.cache import Memo
-from exporter.errors import ContentError, Problem
+from exporter.cache import Memo, hash_package
+from exporter.errors import Code, ContentError, Problem
 from exporter.model import (
     MAX_ARTICLES,
     MAX_BODY_CHARS,
@@ -53,19 +53,43 @@ MAX_TEXT_BYTES = 2 * 1024 * 1024
 RACY_NS = 3_000_000_000  # files touched this recently are always read (coarse file system clocks)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)(.*)\Z", re.S)
 
-# Stable codes, so an editor can look a message up in the README.
-CODES = {
-    "syntax": "E101",  # YAML or front matter cannot be parsed
-    "encoding": "E102",  # not UTF-8
-    "missing": "E201",  # a required field is absent
-    "extra_forbidden": "E202",  # an unknown key
-    "type": "E203",  # a value of the wrong type
-    "value": "E204",  # a value out of its rules
-    "reference": "E205",  # a slug, page or file that does not exist
-    "range": "E206",  # a date, time or number that cannot exist or is out of the supported range
-    "limit": "E207",  # too large or too many: a body, articles, pages, highlights, images
-    "file": "E301",  # unreadable, too large, outside the folder
+# Every pydantic error type (pydantic_core.core_schema.ErrorType) and the model's own ("range" from
+# model.out_of_range, "limit" from model.too_many) with its code. No default: an unknown type raises, and
+# tests/test_codes.py checks that this table covers every type the installed pydantic_core declares.
+# fmt: off
+_CODES_OF_PYDANTIC_TYPES: dict[Code, tuple[str, ...]] = {
+    Code.MISSING: ("missing",),
+    Code.UNKNOWN_KEY: ("extra_forbidden",),
+    Code.WRONG_TYPE: (
+        "json_type", "model_type", "model_attributes_type", "dataclass_type", "dataclass_exact_type",
+        "named_tuple_type", "iterable_type", "string_type", "dict_type", "frozen_dict_type", "ordered_dict_type",
+        "counter_type", "mapping_type", "list_type", "deque_type", "tuple_type", "set_type", "bool_type",
+        "bool_parsing", "int_type", "int_parsing", "float_type", "float_parsing", "bytes_type", "date_type",
+        "date_parsing", "date_from_datetime_parsing", "time_type", "time_parsing", "datetime_type",
+        "datetime_parsing", "datetime_from_date_parsing", "time_delta_type", "time_delta_parsing", "frozen_set_type",
+        "callable_type", "arguments_type", "url_type", "url_parsing", "uuid_type", "uuid_parsing", "decimal_type",
+        "decimal_parsing", "fraction_type", "fraction_parsing", "complex_type", "complex_str_parsing",
+    ),
+    Code.OUT_OF_RANGE: ("range",),
+    Code.TOO_LARGE: ("limit",),
+    Code.BAD_VALUE: (
+        "no_such_attribute", "json_invalid", "needs_python_object", "recursion_loop", "recursion_depth_exceeded",
+        "frozen_field", "frozen_instance", "invalid_key", "get_attribute_error", "default_factory_not_called",
+        "none_required", "greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of",
+        "finite_number", "too_short", "too_long", "iteration_error", "string_unicode", "string_too_short",
+        "string_too_long", "string_pattern_mismatch", "string_not_ascii", "enum", "set_item_not_hashable",
+        "int_parsing_size", "int_from_float", "bytes_too_short", "bytes_too_long", "bytes_invalid_encoding",
+        "value_error", "assertion_error", "literal_error", "missing_sentinel_error", "ellipsis_error",
+        "date_from_datetime_inexact", "date_past", "date_future", "datetime_object_invalid", "datetime_past",
+        "datetime_future", "timezone_naive", "timezone_aware", "timezone_offset", "is_instance_of", "is_subclass_of",
+        "union_tag_invalid", "union_tag_not_found", "missing_argument", "unexpected_keyword_argument",
+        "missing_keyword_only_argument", "unexpected_positional_argument", "missing_positional_only_argument",
+        "multiple_argument_values", "url_syntax_violation", "url_too_long", "url_scheme", "uuid_version",
+        "decimal_max_digits", "decimal_max_places", "decimal_whole_digits",
+    ),
 }
+# fmt: on
+PYDANTIC_CODES: dict[str, Code] = {kind: code for code, kinds in _CODES_OF_PYDANTIC_TYPES.items() for kind in kinds}
 
 
 # -- reading files -----------------------------------------------------------------------------
@@ -184,7 +208,7 @@ def read_text(path: Path, root: Path) -> str:
             "too-large": f"is {exc.size} bytes; the limit is {MAX_TEXT_BYTES}",
             "unopenable": f"cannot be opened: {exc.strerror}",
         }.get(exc.kind, "is not a regular file")  # a folder, a FIFO, a device, or gone
-        raise ContentError(Problem(rel, "", why, "E301")) from None
+        raise ContentError(Problem(rel, "", why, Code.UNUSABLE_FILE)) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -192,7 +216,7 @@ def read_text(path: Path, root: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ContentError(
-            Problem(rel, "", f"is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line})", "E102")
+            Problem(rel, "", f"is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line})", Code.ENCODING)
         ) from None
     return normalize_text(text.replace("\r\n", "\n"))
 
@@ -204,25 +228,25 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1 + line_offset})" if mark else ""
-        raise ContentError(Problem(rel, "", f"YAML error{where}: {exc.problem or exc}", "E101")) from None
+        raise ContentError(Problem(rel, "", f"YAML error{where}: {exc.problem or exc}", Code.SYNTAX)) from None
     except yaml.reader.ReaderError as exc:  # its str() spans lines and counts characters, not lines
         line = text[: exc.position].count("\n") + 1 + line_offset
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"YAML error (line {line}): the character U+{char:04X} is not allowed ({exc.reason})"
-        raise ContentError(Problem(rel, "", message, "E101")) from None
+        raise ContentError(Problem(rel, "", message, Code.SYNTAX)) from None
     except yaml.YAMLError as exc:
-        raise ContentError(Problem(rel, "", f"YAML error: {exc}", "E101")) from None
+        raise ContentError(Problem(rel, "", f"YAML error: {exc}", Code.SYNTAX)) from None
     finally:
         loader.dispose()
     if loader.bad_values:
-        raise ContentError(*(Problem(rel, path, bad.message, CODES["range"]) for path, bad in _bad_values(data)))
+        raise ContentError(*(Problem(rel, path, bad.message, Code.OUT_OF_RANGE) for path, bad in _bad_values(data)))
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ContentError(Problem(rel, "", "must be a YAML mapping (key: value lines)", "E101"))
+        raise ContentError(Problem(rel, "", "must be a YAML mapping (key: value lines)", Code.SYNTAX))
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
-        raise ContentError(Problem(rel, str(bad[0]), "keys must be text", "E101"))
+        raise ContentError(Problem(rel, str(bad[0]), "keys must be text", Code.SYNTAX))
     return data
 
 
@@ -244,16 +268,15 @@ def problems_from(exc: ValidationError, file: str, prefix: str = "") -> list[Pro
         loc = ".".join(str(p) for p in err["loc"])
         field_name = ".".join(p for p in (prefix, loc) if p)
         kind = err["type"]
+        code = PYDANTIC_CODES.get(kind)
+        if code is None:  # no default code: a type nobody mapped would hide what the problem is
+            raise LookupError(f"pydantic error type {kind!r} has no code: add it to load.PYDANTIC_CODES") from exc
         if kind == "missing":
-            msg, code = "is required", CODES["missing"]
+            msg = "is required"
         elif kind == "extra_forbidden":
-            msg, code = "unknown key (check its spelling; see `exporter schema`)", CODES["extra_forbidden"]
-        elif kind.endswith("_type") or kind.endswith("_parsing") or kind.endswith("_from_datetime"):
-            msg, code = err["msg"], CODES["type"]
-        elif kind in ("range", "limit"):  # model.out_of_range / model.too_many
-            msg, code = err["msg"], CODES[kind]
+            msg = "unknown key (check its spelling; see `exporter schema`)"
         else:
-            msg, code = err["msg"], CODES["value"]
+            msg = err["msg"]
         msg = msg.removeprefix("Value error, ")
         out.append(Problem(file, field_name, msg, code))
     return out
@@ -267,7 +290,7 @@ def load_publication(root: Path, base_url: str | None = None) -> Publication:
     path = root / PUBLICATION_FILE
     rel = _rel(path, root)
     if not path.exists():
-        raise ContentError(Problem(rel, "", "is missing: the content root needs one", "E301"))
+        raise ContentError(Problem(rel, "", "is missing: the content root needs one", Code.UNUSABLE_FILE))
     data = parse_yaml(read_text(path, root), rel)
     if base_url is not None and isinstance(data, dict):
         data["base_url"] = base_url
@@ -294,7 +317,7 @@ def issue_dirs(root: Path) -> list[Path]:
 def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     match = _FRONT_MATTER.match(text)
     if not match:
-        raise ContentError(Problem(rel, "", "must start with YAML front matter between two '---' lines", "E101"))
+        raise ContentError(Problem(rel, "", "must start with YAML front matter between two '---' lines", Code.SYNTAX))
     meta_text = match.group(1) or ""
     return parse_yaml(meta_text, rel, line_offset=1), match.group(2), meta_text.count("\n") + 2
 
@@ -306,24 +329,26 @@ def load_article(
     rel = _rel(path, root)
     slug = path.stem
     if not is_slug(slug):
-        raise ContentError(Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", "E204"))
+        raise ContentError(
+            Problem(rel, "", "file name must be a slug: lower-case letters, digits and '-'", Code.BAD_VALUE)
+        )
     meta, body, _ = split_front_matter(read_text(path, root), rel)
     for key in ("slug", "body_html"):
         if key in meta:
-            raise ContentError(Problem(rel, key, "is derived (from the file name / body); remove it", "E202"))
+            raise ContentError(Problem(rel, key, "is derived (from the file name / body); remove it", Code.UNKNOWN_KEY))
     problems = []
     permalink = publication.url(f"issues/{issue_id}/{slug}.html")
     body_html = ""
     if len(body) > MAX_BODY_CHARS:  # before Markdown: pathological input is slow to parse
         message = f"has {len(body)} characters; the limit is {MAX_BODY_CHARS} (split the article)"
-        raise ContentError(Problem(rel, "body", message, CODES["limit"]))
+        raise ContentError(Problem(rel, "body", message, Code.TOO_LARGE))
     if sizes is not None:
         sizes[slug] = len(body)
     try:
         check_chars(body)
         body_html = markup.render_markdown(body, permalink)
     except ValueError as exc:
-        problems.append(Problem(rel, "body", str(exc), "E204"))
+        problems.append(Problem(rel, "body", str(exc), Code.BAD_VALUE))
     data = {**meta, "slug": slug, "body_html": body_html}
     try:
         article = Article.model_validate(data, context={"issue_dir": root})
@@ -342,22 +367,24 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
     issue_rel = _rel(folder / ISSUE_FILE, folder)
     if not is_slug(issue_id):
         raise ContentError(
-            Problem(_shown(_rel(folder, folder)), "", "issue folder name must be a slug such as 2026-03-30", "E204")
+            Problem(
+                _shown(_rel(folder, folder)), "", "issue folder name must be a slug such as 2026-03-30", Code.BAD_VALUE
+            )
         )
     if not (folder / ISSUE_FILE).exists():
-        raise ContentError(Problem(issue_rel, "", "is missing: every issue folder needs one", "E301"))
+        raise ContentError(Problem(issue_rel, "", "is missing: every issue folder needs one", Code.UNUSABLE_FILE))
     meta = parse_yaml(read_text(folder / ISSUE_FILE, folder), issue_rel)
     for key in ("id", "timezone"):
         if key in meta:
             where = "the folder name" if key == "id" else PUBLICATION_FILE
-            raise ContentError(Problem(issue_rel, key, f"comes from {where}; remove it", "E202"))
+            raise ContentError(Problem(issue_rel, key, f"comes from {where}; remove it", Code.UNKNOWN_KEY))
 
     problems: list[Problem] = []
     articles: dict[str, Article] = {}
     paths = sorted(p for p in folder.glob("*.md") if not p.name.startswith("."))  # .x: editor lock files
     if len(paths) > MAX_ARTICLES:
         message = f"has {len(paths)} article files; the limit is {MAX_ARTICLES} per issue"
-        raise ContentError(Problem(_rel(folder, folder), "", message, CODES["limit"]))
+        raise ContentError(Problem(_rel(folder, folder), "", message, Code.TOO_LARGE))
     sizes: dict[str, int] = {}
     for path in paths:
         try:
@@ -366,7 +393,7 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
             problems += exc.problems
     if sum(sizes.values()) > MAX_ISSUE_BODY_CHARS:
         message = f"its articles have {sum(sizes.values())} characters; the limit is {MAX_ISSUE_BODY_CHARS} per issue"
-        problems.append(Problem(issue_rel, "pages", message, CODES["limit"]))
+        problems.append(Problem(issue_rel, "pages", message, Code.TOO_LARGE))
 
     pages = meta.get("pages")
     placed: set[str] = set()
@@ -379,22 +406,38 @@ def load_issue(folder: Path, publication: Publication) -> Issue:
             refs = []
             for j, slug in enumerate(page.get("articles", [])):
                 if not isinstance(slug, str):
-                    problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", "must be an article slug", "E203"))
+                    problems.append(
+                        Problem(issue_rel, f"pages.{i}.articles.{j}", "must be an article slug", Code.WRONG_TYPE)
+                    )
                 elif slug in placed:
                     problems.append(
-                        Problem(issue_rel, f"pages.{i}.articles.{j}", f"article {slug!r} is placed twice", "E205")
+                        Problem(
+                            issue_rel,
+                            f"pages.{i}.articles.{j}",
+                            f"article {slug!r} is placed twice",
+                            Code.BROKEN_REFERENCE,
+                        )
                     )
                 elif slug in articles:
                     refs.append(articles[slug])
                 elif not is_slug(slug) or not (folder / f"{slug}.md").exists():  # no ../ paths
-                    problems.append(Problem(issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", "E205"))
+                    problems.append(
+                        Problem(
+                            issue_rel, f"pages.{i}.articles.{j}", f"no article file {slug}.md", Code.BROKEN_REFERENCE
+                        )
+                    )
                 if isinstance(slug, str):
                     placed.add(slug)
             resolved_pages.append({**page, "articles": refs})
         meta = {**meta, "pages": resolved_pages}
     for slug in sorted(set(articles) - placed):
         problems.append(
-            Problem(_rel(folder / f"{slug}.md", folder), "", "is not placed on any page of issue.yaml", "E205")
+            Problem(
+                _rel(folder / f"{slug}.md", folder),
+                "",
+                "is not placed on any page of issue.yaml",
+                Code.BROKEN_REFERENCE,
+            )
         )
     if problems:
         raise ContentError(*problems)
@@ -475,7 +518,7 @@ def load_content(
     """
     root = Path(root)
     if not root.is_dir():
-        raise ContentError(Problem(str(root), "", "content folder does not exist", "E301"))
+        raise ContentError(Problem(str(root), "", "content folder does not exist", Code.UNUSABLE_FILE))
     publication = load_publication(root, base_url)
     content = Content(root=root, publication=publication)
     issue_cache = IssueCache(cache, publication_bytes(root, base_url)) if cache else None
@@ -483,7 +526,7 @@ def load_content(
     for link in sorted(p for p in root.iterdir() if p.is_symlink() and not p.name.startswith((".", "_"))):
         if link.is_dir() and (only is None or link.name in only):  # issue_dirs skips links: say so
             message = "is a link; an issue folder must be a real folder"
-            content.failed[link.name] = [Problem(link.name, "", message, "E301")]
+            content.failed[link.name] = [Problem(link.name, "", message, Code.UNUSABLE_FILE)]
     for folder in issue_dirs(root):
         if only is not None and folder.name not in only:
             continue
@@ -499,7 +542,7 @@ def load_content(
             other = seen_totals[issue.total_number]
             content.failed[folder.name] = [
                 Problem(f"{folder.name}/{ISSUE_FILE}", "total_number",
-                        f"{issue.total_number} is also the number of issue {other}", "E205")
+                        f"{issue.total_number} is also the number of issue {other}", Code.BROKEN_REFERENCE)
             ]  # fmt: skip
             continue
         seen_totals[issue.total_number] = issue.id
@@ -614,9 +657,7 @@ def _loader_code_hash() -> str:
     from importlib import metadata
 
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in ("model.py", "load.py", "markup.py"):
-        digest.update((here / name).read_bytes())
+    hash_package(digest)  # the whole package, as the build key does (not a hand-kept list of modules)
     for dist in ("pydantic", "pydantic_core", "PyYAML", "markdown-it-py", "nh3", "Pillow"):
         digest.update(f"{dist}={metadata.version(dist)};".encode())
     return digest.hexdigest()
@@ -651,6 +692,6 @@ def _check_order(content: Content) -> None:
         content.failed[issue.id] = [
             Problem(f"{issue.id}/{ISSUE_FILE}", "total_number",
                     f"总第{issue.total_number}期 on {issue.date} does not {verb} "
-                    f"总第{other.total_number}期 of {other.date} ({other.id})", "E205")
+                    f"总第{other.total_number}期 of {other.date} ({other.id})", Code.BROKEN_REFERENCE)
         ]  # fmt: skip
     content.issues = sorted(keep, key=lambda i: (i.date, i.total_number), reverse=True)

@@ -47,8 +47,8 @@ from typing import Any
 
 from exporter import load
 from exporter.assets import read_inside
-from exporter.cache import Memo, named
-from exporter.errors import ContentError, Problem, PublishError, RenderError
+from exporter.cache import PACKAGE_ROOT, Memo, hash_files, hash_package, named
+from exporter.errors import Code, ContentError, Problem, PublishError, RenderError
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get
 
@@ -64,10 +64,6 @@ TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3"
 
 FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
-
-CORE_MODULES = (
-    "exporter.model", "exporter.load", "exporter.markup", "exporter.templating", "exporter.render", "exporter.cover",
-)  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -242,12 +238,6 @@ class Releases:
 # -- hashing ---------------------------------------------------------------------------------------
 
 
-def _hash_files(digest: Any, root: Path, rels: list[str]) -> None:
-    for rel in sorted(rels):
-        digest.update(rel.encode() + b"\0")
-        digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
-
-
 def issue_files(issue: Issue) -> list[str]:
     """The source files an issue is made of (what its key and snapshot cover)."""
     files = {load.ISSUE_FILE} | {f"{a.slug}.md" for a in issue.articles}
@@ -268,14 +258,15 @@ def environment_key(
             digest.update(f"{dist}={metadata.version(dist)};".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{dist}=?;".encode())
-    # The code that shapes outputs is an input too (an editable install keeps its version number):
-    # the model and loader, and the module of each enabled renderer.
-    modules = {*CORE_MODULES, *(type(renderer).__module__ for renderer in renderers)}
-    for name in sorted(modules):
-        digest.update(
-            name.encode() + hashlib.sha256(Path(importlib.import_module(name).__file__ or "").read_bytes()).digest()
-        )
-    _hash_files(
+    # The code that shapes outputs: the whole package with its package data (every module, not a hand-kept
+    # list: fonts.py, fetch.py and cover.py shape outputs too), plus a renderer's module from elsewhere.
+    hash_package(digest)
+    for name in sorted({type(renderer).__module__ for renderer in renderers}):
+        module = Path(importlib.import_module(name).__file__ or "")
+        if not module.resolve().is_relative_to(PACKAGE_ROOT):
+            digest.update(name.encode() + hashlib.sha256(module.read_bytes()).digest())
+    # The templates actually used (a build may be given its own folder).
+    hash_files(
         digest, templates_dir, [str(p.relative_to(templates_dir)) for p in templates_dir.rglob("*") if p.is_file()]
     )
     for renderer in renderers:
@@ -452,7 +443,7 @@ def _build(
             manifest, carried = _render(plan, renderers, formats, staging, releases, current, templates_dir,
                                         options or {}, say, result, early)  # fmt: skip
             # A render failure is retried by the next build: do not record the edition as done.
-            render_failed = any(p.code == "E401" for ps in result.problems.values() for p in ps)
+            render_failed = any(p.code == Code.RENDER_FAILED for ps in result.problems.values() for p in ps)
             manifest["edition_key"] = None if render_failed else edition_key
             manifest["env_key"] = env_key
             release = _finish(staging, releases, current, manifest, carried, result)
@@ -666,7 +657,9 @@ def _plan(
         try:
             keys[issue.id] = key_of(folder, issue)
         except OSError as exc:  # the folder changed after it was loaded (e.g. removed): treat as invalid
-            content.failed[issue.id] = [Problem(f"{issue.id}/", "", f"changed during the build: {exc}", "E301")]
+            content.failed[issue.id] = [
+                Problem(f"{issue.id}/", "", f"changed during the build: {exc}", Code.UNUSABLE_FILE)
+            ]
             continue
         issues.append(issue)
         sources[issue.id] = folder
@@ -699,7 +692,7 @@ def _plan(
         result.problems[issue.id] = [
             Problem(f"{issue.id}/{load.ISSUE_FILE}", "total_number",
                     f"{issue.total_number} is also the number of issue {other} (published; its last good "
-                    "version is kept while its source is broken)", "E205")
+                    "version is kept while its source is broken)", Code.BROKEN_REFERENCE)
         ]  # fmt: skip
     visible = [i for i in issues if is_visible(i, now)]
     hidden = [i for i in issues if not is_visible(i, now)]
@@ -747,7 +740,7 @@ def _render(
         shutil.rmtree(staging / issue.dir, ignore_errors=True)
         if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
             memo.put(FAILED, _failure_parts(plan.keys[issue.id], options), f"{where}\0{exc}".encode())
-        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), "E401"))
+        result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), Code.RENDER_FAILED))
         plan.issues.remove(issue)
         last_good = _last_good(releases, plan.publication, previous)
         if previous and last_good and current_dir and _reuse(current_dir, staging, previous["files"]):

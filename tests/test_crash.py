@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from exporter.publish import build
-from tests.conftest import archive_generator, tree_bytes
+from tests import archive as generated
+from tests.conftest import tree_bytes
 
 FORMATS = ("site", "null")
 ISSUES = 20
@@ -36,7 +37,7 @@ EXPORTER = Path(sys.executable).parent / "exporter"
 
 @pytest.fixture(scope="session")
 def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    archive = archive_generator()
+    archive = generated
     base = tmp_path_factory.mktemp("crash")
     a = archive.generate(base / "a", ISSUES)
     b = archive.generate(base / "b", ISSUES, variant="（修订）")  # every issue differs from A

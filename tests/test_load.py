@@ -1,6 +1,6 @@
 """A bounded load test of the built-in server on loopback: 200 concurrent clients, mixed requests.
 
-Zero errors are required; the request rate is printed (speed is a benchmark's business: bench/load.py).
+Zero errors are required; the request rate is printed (speed is the benchmark's business).
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import run_load
 from exporter.publish import build
 from tests.conftest import SAMPLE, copy_content
+from tests.loadgen import run_load
 
 
 @pytest.mark.slow

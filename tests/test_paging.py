@@ -20,7 +20,8 @@ from lxml import etree
 from exporter.load import load_content
 from exporter.render.feeds import PAGE_ISSUES, stable_pages
 from exporter.serve import SNIFF, media_type
-from tests.conftest import archive_generator, tree_bytes, tree_inodes
+from tests import archive as generated
+from tests.conftest import tree_bytes, tree_inodes
 from tests.test_feeds import FH, SAMPLE_BASE, build_with_fakes, local_file, parse
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -31,7 +32,7 @@ ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The long archive built once, then with one more issue (into the same output)."""
-    generator = archive_generator()
+    generator = generated
     base = tmp_path_factory.mktemp("paging")
     content = generator.generate(base / "content", ISSUES)
     out = base / "out"

@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+import exporter.render.feeds  # noqa: F401  (a real import: a broken renderer fails, it is not skipped)
 from exporter.publish import build
 from tests.conftest import CORPUS, SAMPLE, SEED_ID, copy_content
 
@@ -121,21 +122,17 @@ def test_internal_links_and_images_resolve(site: Path) -> None:
 def test_feed_autodiscovery_links_follow_the_built_formats(tmp_path: Path, content: Path) -> None:
     build(content, tmp_path / "site-only", ("site",))
     assert not [x for x in parse(tmp_path / "site-only" / "index.html").links if x.get("rel") == "alternate"]
-    from exporter.render import REGISTRY
-
-    if "feeds" in REGISTRY:
-        pytest.importorskip("exporter.render.feeds", reason="the feeds renderer has not landed")
-        build(content, tmp_path / "with-feeds", ("site", "feeds"))
-        links = [x for x in parse(tmp_path / "with-feeds" / "index.html").links if x.get("rel") == "alternate"]
-        types = {x["type"] for x in links}
-        assert {"application/rss+xml", "application/atom+xml", "application/feed+json"} <= types
-        assert all(x["href"].startswith("http://127.0.0.1:8000/feeds/") for x in links)
-        # an issue page also links the feed of each of its pages (版), and those feeds exist
-        issue_page = parse(tmp_path / "with-feeds" / "issues" / SEED_ID / "index.html")
-        page_links = [x["href"] for x in issue_page.links if x.get("title", "").endswith("第1版 要闻")]
-        assert len(page_links) == 1 and page_links[0].startswith("http://127.0.0.1:8000/feeds/pages/")
-        assert (tmp_path / "with-feeds" / page_links[0].removeprefix("http://127.0.0.1:8000/")).is_file()
-        assert any(h.startswith("../../feeds/pages/") for h in issue_page.hrefs)
+    build(content, tmp_path / "with-feeds", ("site", "feeds"))
+    links = [x for x in parse(tmp_path / "with-feeds" / "index.html").links if x.get("rel") == "alternate"]
+    types = {x["type"] for x in links}
+    assert {"application/rss+xml", "application/atom+xml", "application/feed+json"} <= types
+    assert all(x["href"].startswith("http://127.0.0.1:8000/feeds/") for x in links)
+    # an issue page also links the feed of each of its pages (版), and those feeds exist
+    issue_page = parse(tmp_path / "with-feeds" / "issues" / SEED_ID / "index.html")
+    page_links = [x["href"] for x in issue_page.links if x.get("title", "").endswith("第1版 要闻")]
+    assert len(page_links) == 1 and page_links[0].startswith("http://127.0.0.1:8000/feeds/pages/")
+    assert (tmp_path / "with-feeds" / page_links[0].removeprefix("http://127.0.0.1:8000/")).is_file()
+    assert any(h.startswith("../../feeds/pages/") for h in issue_page.hrefs)
 
 
 def test_index_lists_issues_newest_first_with_the_latest_guide(site: Path) -> None:

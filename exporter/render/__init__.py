@@ -56,7 +56,8 @@ EDITION_LINKS = (
     ("opds", "opds/catalog.xml", "application/atom+xml;profile=opds-catalog;kind=navigation", "OPDS"),
 )
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# Inside the package (package data), so an installed wheel renders; the top-level templates/ links here.
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
 
 @dataclass(frozen=True)
