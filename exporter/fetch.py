@@ -15,11 +15,11 @@ WeasyPrint is imported when :func:`issue_fetcher` is called, never at module imp
 from __future__ import annotations
 
 import mimetypes
-import os
-import stat
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from exporter.assets import AssetError, read_inside
 
 MAX_BYTES = 20 * 1024 * 1024  # the model's image limit; nothing else is read from disk
 BASE_URL = "file:///exporter-issue/"  # the base URL of every issue document (see the module doc)
@@ -43,6 +43,15 @@ def issue_fetcher(root: Path) -> Any:
             shown = url if len(url) < 120 else url[:117] + "..."
             return FetchRefused(f"refused to load {shown}: {why}")
 
+        def why(self, exc: AssetError) -> str:
+            if exc.kind == "outside":
+                return f"{exc.path or exc.rel} is outside the issue folder {self.root}"
+            if exc.kind == "not-regular":
+                return "not a regular file"
+            if exc.kind == "too-large":
+                return f"{exc.size} bytes; the limit is {MAX_BYTES}"
+            return f"cannot open: {exc.strerror}"
+
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = url.split(":", 1)[0].lower() if ":" in url else ""
             if scheme == "data":
@@ -59,22 +68,12 @@ def issue_fetcher(root: Path) -> Any:
                 raise self.refuse(url, "'..' in the path")
             if not raw.startswith(BASE_PATH) or raw == BASE_PATH:
                 raise self.refuse(url, f"{raw} is outside the issue folder")
-            path = (self.root / raw[len(BASE_PATH) :]).resolve()
-            if self.root not in path.parents:
-                raise self.refuse(url, f"{path} is outside the issue folder {self.root}")
-            try:
-                # O_NOFOLLOW | O_NONBLOCK: a FIFO or device swapped in after resolve() cannot block us.
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError as exc:
-                raise self.refuse(url, f"cannot open: {exc.strerror}") from None
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode):
-                    raise self.refuse(url, "not a regular file")
-                if info.st_size > MAX_BYTES:
-                    raise self.refuse(url, f"{info.st_size} bytes; the limit is {MAX_BYTES}")
-                data = handle.read(MAX_BYTES + 1)
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            rel = raw[len(BASE_PATH) :]
+            try:  # inside the folder, no-follow, non-blocking, regular, bounded: see exporter.assets
+                data = read_inside(self.root, rel, MAX_BYTES)
+            except AssetError as exc:
+                raise self.refuse(url, self.why(exc)) from None
+            media_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
             return URLFetcherResponse(url, body=data, headers={"Content-Type": media_type})
 
     return IssueFetcher(root)

@@ -30,6 +30,7 @@ import yaml
 from pydantic import ValidationError
 
 from exporter import markup, paths
+from exporter.assets import AssetError, open_inside, read_inside
 from exporter.cache import Memo, hash_package
 from exporter.errors import Code, ContentError, Problem
 from exporter.model import (
@@ -44,7 +45,6 @@ from exporter.model import (
     check_chars,
     is_slug,
     normalize_text,
-    resolve_inside,
 )
 
 PUBLICATION_FILE = "publication.yaml"
@@ -201,15 +201,14 @@ def read_text(path: Path, root: Path) -> str:
     """UTF-8 text of a file inside ``root`` (a leading BOM is dropped)."""
     rel = _rel(path, root)
     try:
-        resolve_inside(root, str(path.relative_to(root)))
-    except ValueError:
-        raise ContentError(Problem(rel, "", "is a link to a place outside the content", Code.UNUSABLE_FILE)) from None
-    if not path.is_file():
-        raise ContentError(Problem(rel, "", "is not a regular file", Code.UNUSABLE_FILE))
-    size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise ContentError(Problem(rel, "", f"is {size} bytes; the limit is {MAX_TEXT_BYTES}", Code.UNUSABLE_FILE))
-    data = path.read_bytes()
+        data = read_inside(root, str(path.relative_to(root)), MAX_TEXT_BYTES)
+    except AssetError as exc:
+        why = {
+            "outside": "is a link to a place outside the content",
+            "too-large": f"is {exc.size} bytes; the limit is {MAX_TEXT_BYTES}",
+            "unopenable": f"cannot be opened: {exc.strerror}",
+        }.get(exc.kind, "is not a regular file")  # a folder, a FIFO, a device, or gone
+        raise ContentError(Problem(rel, "", why, Code.UNUSABLE_FILE)) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -617,8 +616,11 @@ class IssueCache:
             if stat.S_ISLNK(info.st_mode):
                 digest.update(f"L {rel} {os.readlink(path)}\0".encode())
             else:
-                with open(path, "rb") as handle:
-                    digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+                try:  # swapped for a FIFO or a link since lstat: not hashed here, the loader reports it
+                    with open_inside(issue_folder, rel, self.MAX_BYTES) as handle:
+                        digest.update(f"F {rel} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+                except AssetError:
+                    return None
         key = digest.hexdigest()
         if not recent:
             self.index[issue_folder.name] = [sig, key]

@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from exporter import markup, paths, texts
+from exporter.assets import AssetError, read_inside
 
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
@@ -211,56 +212,24 @@ class Image(Model):
         return self
 
 
-def resolve_inside(root: Path, rel: str) -> Path:
-    """Resolve ``rel`` under ``root``; refuse anything (symlinks included) that lands outside."""
-    root = root.resolve()
-    target = (root / rel).resolve()
-    if target != root and root not in target.parents:
-        raise ValueError(f"{rel} resolves outside the issue folder")
-    return target
-
-
-def read_inside(root: Path, rel: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
-    """The bytes of a regular file inside ``root``, checked again at the moment of reading.
-
-    Renderers read assets after validation; a file swapped for a link (to a secret, or to
-    /dev/urandom) in between must not be read. The last path part is opened without following links
-    and must be a regular file no larger than ``limit``.
-    """
-    import os
-    import stat
-
-    target = resolve_inside(root, rel)
-    try:
-        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ValueError(f"{rel} cannot be opened: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{rel} is not a regular file")
-        if info.st_size > limit:
-            raise ValueError(f"{rel} is {info.st_size} bytes; the limit is {limit}")
-        return handle.read(limit + 1)[:limit]
-
-
 def inspect_image(issue_dir: Path, rel: str) -> tuple[str, int, int]:
+    import io
     import warnings
 
     from PIL import Image as PILImage
 
-    target = resolve_inside(issue_dir, rel)
-    if not target.exists():
-        raise ValueError(f"image file {rel} does not exist")
-    if not target.is_file():
-        raise ValueError(f"image {rel} is not a regular file")
-    size = target.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        raise ValueError(f"image {rel} is {size} bytes; the limit is {MAX_IMAGE_BYTES}")
+    try:
+        data = read_inside(issue_dir, rel, MAX_IMAGE_BYTES)
+    except AssetError as exc:
+        if exc.kind == "missing":
+            raise ValueError(f"image file {rel} does not exist") from None
+        if exc.kind == "outside":
+            raise
+        raise ValueError(f"image {exc}") from None
     with warnings.catch_warnings():
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
         try:
-            with PILImage.open(target) as img:
+            with PILImage.open(io.BytesIO(data)) as img:
                 fmt, (width, height) = img.format, img.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValueError(f"image {rel} has {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS}")

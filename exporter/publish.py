@@ -52,9 +52,10 @@ from typing import Any
 
 from exporter import load
 from exporter import manifest as manifest_file
+from exporter.assets import read_inside
 from exporter.cache import PACKAGE_ROOT, Memo, hash_files, hash_package, named
 from exporter.errors import Code, ContentError, Problem, PublishError, RenderError
-from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo, read_inside
+from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo
 from exporter.release import Release
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get, order, run_phase
 

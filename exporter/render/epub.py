@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from exporter import markup, paths, texts
+from exporter.assets import read_inside
 from exporter.errors import RenderError
 from exporter.model import (
     MAX_IMAGE_BYTES,
@@ -50,7 +51,6 @@ from exporter.model import (
     Image,
     Issue,
     Publication,
-    read_inside,
 )
 from exporter.render import Base, Job, Output
 

@@ -11,8 +11,9 @@ import posixpath
 from typing import Any
 
 from exporter import paths
+from exporter.assets import read_inside
 from exporter.errors import RenderError
-from exporter.model import Article, Highlight, Image, Issue, Page, Publication, read_inside
+from exporter.model import MAX_IMAGE_BYTES, Article, Highlight, Image, Issue, Page, Publication
 from exporter.render import EDITION_LINKS, Base, Job, Output
 
 
@@ -121,7 +122,7 @@ class SiteRenderer(Base):
                     continue
                 copied.add(image.file)
                 try:
-                    data = read_inside(job.source(issue), image.file)
+                    data = read_inside(job.source(issue), image.file, MAX_IMAGE_BYTES)
                 except ValueError as exc:
                     raise RenderError(f"{article.slug}: images: {exc}") from None
                 written.append(job.write(paths.media(issue.id, image.file), data))
