@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from exporter.publish import BuildResult, build
 
@@ -17,6 +19,12 @@ CORPUS = ROOT / "tests" / "fixtures" / "corpus"  # 29 real articles, one page pe
 SEED_ID = "2026-03-30"
 CORPUS_ID = "2026-06-12"
 GOLDEN = ROOT / "tests" / "golden"  # expected release trees (tests/test_golden.py)
+
+# Property tests explore new random examples on every local run; on CI they replay the same examples
+# (derived from each test), so a CI result depends on the commit alone. Failures print a reproduction blob.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -94,6 +94,7 @@ def make_issue(headline: str, author: str, summary: str, tag: str, page_name: st
 @example(
     headline="标题 & <3 ]]> &amp;", author="张伟", summary="摘要\n第二行", tag="人工智能", page_name="要闻", body="正文"
 )
+@example(headline="&amp;", author="张伟", summary="摘要", tag="x", page_name="要闻", body="正文")
 @example(headline="坏\x07标题", author="张伟", summary="", tag="x", page_name="", body="正文")
 @example(
     headline="標題", author="李\u2028雷", summary="\ufeff摘要", tag="𠀀", page_name="  ", body="<script>x</script>正文"
@@ -115,7 +116,12 @@ def test_text_round_trips_through_every_feed_or_is_refused(
             parsed = feedparser.parse((out / "feeds" / name).read_bytes())
             assert parsed.bozo == 0, (name, parsed.get("bozo_exception"))
             [entry] = parsed.entries
-            assert same(text_of(entry.title_detail), article.headline), name
+            title = text_of(entry.title_detail)
+            # An RSS <title> is ambiguous (plain text or escaped HTML): feedparser reads a title such as
+            # "&amp;" as HTML and shows "&". Atom's type="text" is not ambiguous. The exact bytes are
+            # checked with lxml below.
+            quirk = name.endswith("rss.xml") and same(title, html.unescape(article.headline))
+            assert same(title, article.headline) or quirk, name
             assert same(entry.author, article.authors[0]), name
             assert same(text_of(entry.summary_detail), article.summary), name
             assert any(same(t.term, article.tags[0]) for t in entry.tags), name
