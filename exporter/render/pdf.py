@@ -57,6 +57,7 @@ class Slot:
     size: str  # lead | normal | short
     columns: int
     share: int = 1  # short articles sit side by side: 1, 2 or 3 in a row
+    span: int = 5  # its width in fifths of the page's type area (one text column each)
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,33 @@ def css_string(text: str) -> Markup:
 SHORT = 500  # characters: an article below this shares a row with its short neighbours
 LEAD = 600  # characters: the first article of a page gets the big headline from this length
 ROW = 3  # short articles per row at most
+SPANS = 5  # text columns across the page; a row shares them out
+HEAD_WEIGHT = 120  # characters a short article's headline, byline and gaps weigh in sharing a row
+
+
+def spans(weights: list[int], total: int = SPANS) -> list[int]:
+    """Share ``total`` columns out in proportion to ``weights`` (each gets one at least).
+
+    Side by side articles of a row then run about equally deep, so the row leaves no hole under the
+    shorter ones. Largest remainder; ties go to the earlier article, so the result is deterministic.
+    """
+    count = len(weights)
+    spare = total - count
+    whole = sum(weights) or 1
+    exact = [w * spare / whole for w in weights]
+    given = [1 + int(e) for e in exact]
+    order = sorted(range(count), key=lambda i: (-(exact[i] - int(exact[i])), i))
+    for i in order[: total - sum(given)]:
+        given[i] += 1
+    return given
 
 
 def layout(page: Page) -> list[Block]:
-    """The blocks of a page (版): long articles full width in five columns, short ones in rows."""
+    """The blocks of a page (版): long articles full width in five columns, short ones in rows.
+
+    A row's columns are shared out by length (:func:`spans`), one text column per fifth of the width,
+    so short articles side by side end at about the same depth.
+    """
     blocks: list[Block] = []
     run: list[Article] = []
 
@@ -162,8 +186,10 @@ def layout(page: Page) -> list[Block]:
         while run:
             chunk, run[:] = run[:ROW], run[ROW:]
             share = len(chunk)
-            columns = {1: 5, 2: 2, 3: 2}[share]
-            blocks.append(Block(tuple(chunk), tuple(Slot("short", columns, share) for _ in chunk)))
+            widths = spans([len(a.text) + HEAD_WEIGHT for a in chunk])
+            blocks.append(
+                Block(tuple(chunk), tuple(Slot("short", width, share, width) for width in widths))
+            )
 
     for i, article in enumerate(page.articles):
         length = len(article.text)
@@ -172,9 +198,20 @@ def layout(page: Page) -> list[Block]:
             continue
         flush()
         size = "lead" if i == 0 and length >= LEAD else "normal"
-        blocks.append(Block((article,), (Slot(size, 5),)))
+        blocks.append(Block((article,), (Slot(size, SPANS),)))
     flush()
     return blocks
+
+
+def continuation_label(number: int) -> str:
+    """第1版续: how jump lines name the continuation sheet(s) of 版 ``number``.
+
+    A 版 is one sheet; what does not fit runs on at once on the next sheet(s), headed
+    "第1版 · 要闻（续）". The running head says which 版 a sheet continues; "（转第1版续）" at the
+    foot of a sheet sends the reader to the next one, "（接第1版）" at its head names the 版 the
+    article comes from.
+    """
+    return f"{texts.page_ordinal(number)}续"
 
 
 def keywords(pub: Publication, issue: Issue) -> list[str]:
@@ -223,6 +260,8 @@ def issue_html(job: Job, issue: Issue) -> str:
         description=description,
         keywords=keywords(pub, issue),
         layouts={page.number: layout(page) for page in issue.pages},
+        jump_to={p.number: css_string(f"（转{continuation_label(p.number)}）") for p in issue.pages},
+        jump_from={p.number: css_string(f"（接{texts.page_ordinal(p.number)}）") for p in issue.pages},
         uncarried=[texts.page_code(n) for n in uncarried],
         img_src=img_src,
         page_href=page_href,
