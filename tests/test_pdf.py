@@ -189,6 +189,7 @@ def test_running_heads_show_the_print_page_and_no_page_is_empty(sample: Built, c
                 assert found == [], "the front page has the masthead, not a running head"
                 shown.append(1)
                 continue
+            found = re.findall(r"第(\d+)版 · ", head)  # the running head (a 接 line names a 版 too)
             assert len(found) == 1, f"{issue_id}: PDF page {number} head {head!r}"
             assert "中国高新技术产业导报" in head and issue.date_text in head
             shown.append(int(found[0]))
@@ -609,3 +610,161 @@ def test_a_sample_issue_says_so_in_the_pdf_subject(sample: Built) -> None:
     notice = SAMPLE_NOTICE.removesuffix("。")
     assert notice in run("pdfinfo", sample.pdf("2026-03-23"))  # the sample history issue
     assert notice not in run("pdfinfo", sample.pdf("2026-03-30"))  # the seed issue is real
+
+
+# -- one 版, one sheet ------------------------------------------------------------------------------
+
+A3_HEIGHT = 1190.55  # PDF points
+TYPE_FOOT = 1145.2  # the foot of the type area, points from the top (16 mm bottom margin)
+
+
+class Sheet:
+    """One PDF page: its running head, its foot (folio and 转 line) and its body text."""
+
+    def __init__(self, number: int, head: str, foot: str, body: str) -> None:
+        self.number, self.head, self.foot, self.body = number, head, foot, body
+        label = re.search(r"第(\d+)版 · (\S+?)(（续）)?(?:\s|$)", head)
+        self.ban = int(label.group(1)) if label else 0
+        self.continued = bool(label and label.group(3))
+        self.jump_to = re.findall(r"（转第(\d+)版续）", foot)
+        self.jump_from = re.findall(r"（接第(\d+)版）", head)
+
+
+def sheets(pdf: Path) -> list[Sheet]:
+    def per_page(*area: str) -> list[str]:
+        return run("pdftotext", "-raw", *area, pdf, "-").split("\f")[:-1]
+
+    heads = per_page("-x", "0", "-y", "0", "-W", "842", "-H", "58")
+    feet = per_page("-x", "0", "-y", "1145", "-W", "842", "-H", "46")
+    bodies = per_page(*CONTENT_AREA)
+    found = [Sheet(n, h, f, b) for n, (h, f, b) in enumerate(zip(heads, feet, bodies, strict=True), 1)]
+    if found and found[0].ban == 0:  # the front page: the masthead instead of a running head
+        found[0].ban = 1
+    return found
+
+
+def named_destinations(pdf: Path) -> dict[str, int]:
+    """Named destination → PDF page number (1-based), from the catalog's /Dests name tree."""
+    objects = json.loads(run("qpdf", "--json", "--json-key=qpdf", pdf))["qpdf"][1]
+    pages = [p["object"] for p in json.loads(run("qpdf", "--json", "--json-key=pages", pdf))["pages"]]
+    names: dict[str, int] = {}
+
+    def walk(node: dict[str, object]) -> None:
+        flat = node.get("/Names")
+        if isinstance(flat, list):
+            for key, dest in zip(flat[::2], flat[1::2], strict=True):
+                if isinstance(dest, str):  # an indirect reference to the array
+                    dest = objects[f"obj:{dest}"]["value"]
+                names[key.removeprefix("u:")] = pages.index(dest[0]) + 1
+        for kid in node.get("/Kids", []):  # type: ignore[attr-defined]
+            walk(objects[f"obj:{kid}"]["value"])
+
+    for entry in objects.values():
+        value = entry.get("value")
+        if isinstance(value, dict) and isinstance(value.get("/Names"), dict) and "/Dests" in value["/Names"]:
+            dests = value["/Names"]["/Dests"]
+            walk(objects[f"obj:{dests}"]["value"] if isinstance(dests, str) else dests)
+    return names
+
+
+@pytest.mark.parametrize("which", ["corpus", "seed", "sample"])
+def test_every_ban_starts_on_its_own_sheet_and_continuation_sheets_say_which_it_continues(
+    which: str, sample: Built, corpus_built: Built
+) -> None:
+    built, issue_id = {"corpus": (corpus_built, CORPUS_ID), "seed": (sample, SEED_ID), "sample": (sample, SAMPLE_ID)}[which]
+    issue = built.issues[issue_id]
+    found = sheets(built.pdf(issue_id))
+    names = {p.number: p.name for p in issue.pages}
+    firsts = [s for s in found if not s.continued]
+    # One first sheet per 版, in order; then only its continuation sheets until the next 版.
+    assert [s.ban for s in firsts] == [p.number for p in issue.pages]
+    for sheet in found[1:]:
+        assert f"第{sheet.ban}版 · {names[sheet.ban]}" in sheet.head, sheet.head
+    for before, sheet in zip(found, found[1:], strict=False):
+        if sheet.continued:
+            assert sheet.ban == before.ban and f"第{sheet.ban}版 · {names[sheet.ban]}（续）" in sheet.head
+        else:
+            assert sheet.ban == before.ban + 1 or sheet.ban > before.ban
+    # The corpus needs no more sheets than 版 plus continuation sheets, and a continuation sheet is
+    # only started when the sheet before it is full: its text reaches the foot of the type area.
+    assert len(found) == len(issue.pages) + sum(s.continued for s in found)
+    html = run("pdftotext", "-bbox-layout", built.pdf(issue_id), "-")
+    lowest = [
+        max((float(y) for y in re.findall(r'<line xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)"', page)), default=0)
+        for page in html.split("<page ")[1:]
+    ]
+    for before, sheet in zip(found, found[1:], strict=False):
+        if sheet.continued:
+            assert lowest[before.number - 1] > TYPE_FOOT - 40, f"PDF page {before.number} is not full"
+
+
+@pytest.mark.parametrize("which", ["corpus", "variety"])
+def test_jump_lines_pair_up_between_a_sheet_and_its_continuation(
+    which: str, corpus_built: Built, variety: Built
+) -> None:
+    built, issue_id = (corpus_built, CORPUS_ID) if which == "corpus" else (variety, SEED_ID)
+    found = sheets(built.pdf(issue_id))
+    jumps = 0
+    for sheet, after in zip(found, [*found[1:], None], strict=True):
+        if sheet.jump_to:
+            # 转第N版续 at the foot of a sheet of 版N; the next sheet continues 版N and says 接第N版.
+            assert sheet.jump_to == [str(sheet.ban)]
+            assert after is not None and after.continued and after.ban == sheet.ban
+            assert after.jump_from == [str(sheet.ban)], f"PDF page {after.number}: {after.head!r}"
+            jumps += 1
+        elif after is not None:
+            assert after.jump_from == [], f"PDF page {after.number} says 接 but page {sheet.number} has no 转"
+    assert found[0].jump_from == []
+    if which == "corpus":
+        assert jumps >= 3  # the long 版 run on: 1, 3 and 5
+        continued = [s.ban for s in found if s.continued]
+        assert set(continued) == {1, 3, 5}
+
+
+def test_the_guide_and_the_outline_point_at_the_sheet_where_each_story_starts(corpus_built: Built, sample: Built) -> None:
+    for built, issue_id in ((corpus_built, CORPUS_ID), (sample, SEED_ID)):
+        issue, pdf = built.issues[issue_id], built.pdf(issue_id)
+        found = sheets(pdf)
+        first_sheet = {s.ban: s.number for s in found if not s.continued}
+        dests = named_destinations(pdf)
+        for page in issue.pages:
+            assert dests[f"page-{page.number}"] == first_sheet[page.number]
+        starts = {}
+        for page in issue.pages:
+            for article in page.articles:
+                # The sheet where the headline stands: the first sheet with it in its text (the 导读
+                # on the front page lists some headlines once more).
+                headline = squeeze(article.headline)
+                listed = {squeeze(h.headline) for h in issue.highlights}
+                start = next(
+                    s.number
+                    for s in found[first_sheet[page.number] - 1 :]  # headlines may repeat in another 版
+                    if squeeze(s.body).count(headline) > (s.number == 1 and headline in listed)
+                )
+                assert found[start - 1].ban == page.number
+                assert dests[article.slug] == start, article.slug
+                starts[page.number, article.headline] = start
+        # 导读: each entry's page code names the 版 of the sheet its link leads to.
+        for h in issue.highlights:
+            if not issue.carries(h.page):
+                continue
+            target = dests[h.article] if h.article else dests[f"page-{h.page}"]
+            assert found[target - 1].ban == h.page, (h.headline, target)
+        # The outline: 版 entries at the 版's first sheet, article entries at their start sheet.
+        for entry in outline(pdf):
+            number = int(re.match(r"第(\d+)版", str(entry["title"])).group(1))  # type: ignore[union-attr]
+            assert entry["destpageposfrom1"] == first_sheet[number]
+            for kid in entry["kids"]:  # type: ignore[attr-defined]
+                assert kid["destpageposfrom1"] == starts[number, kid["title"]], kid["title"]
+
+
+def test_short_articles_side_by_side_share_the_columns_by_length() -> None:
+    from exporter.render.pdf import spans
+
+    assert spans([100]) == [5]
+    assert spans([100, 100]) == [3, 2]  # ties: the earlier article gets the odd column
+    assert spans([600, 120]) == [4, 1]
+    assert spans([200, 200, 200]) == [2, 2, 1]
+    assert spans([1000, 100, 100]) == [3, 1, 1]
+    assert all(sum(spans(w)) == 5 and min(spans(w)) >= 1 for w in ([1], [1, 10**6], [0, 0, 0]))
+
