@@ -8,6 +8,7 @@ also the proof that none was logged.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -671,7 +672,9 @@ def named_destinations(pdf: Path) -> dict[str, int]:
 def test_every_ban_starts_on_its_own_sheet_and_continuation_sheets_say_which_it_continues(
     which: str, sample: Built, corpus_built: Built
 ) -> None:
-    built, issue_id = {"corpus": (corpus_built, CORPUS_ID), "seed": (sample, SEED_ID), "sample": (sample, SAMPLE_ID)}[which]
+    built, issue_id = {"corpus": (corpus_built, CORPUS_ID), "seed": (sample, SEED_ID), "sample": (sample, SAMPLE_ID)}[
+        which
+    ]
     issue = built.issues[issue_id]
     found = sheets(built.pdf(issue_id))
     names = {p.number: p.name for p in issue.pages}
@@ -680,7 +683,7 @@ def test_every_ban_starts_on_its_own_sheet_and_continuation_sheets_say_which_it_
     assert [s.ban for s in firsts] == [p.number for p in issue.pages]
     for sheet in found[1:]:
         assert f"第{sheet.ban}版 · {names[sheet.ban]}" in sheet.head, sheet.head
-    for before, sheet in zip(found, found[1:], strict=False):
+    for before, sheet in itertools.pairwise(found):
         if sheet.continued:
             assert sheet.ban == before.ban and f"第{sheet.ban}版 · {names[sheet.ban]}（续）" in sheet.head
         else:
@@ -690,19 +693,26 @@ def test_every_ban_starts_on_its_own_sheet_and_continuation_sheets_say_which_it_
     assert len(found) == len(issue.pages) + sum(s.continued for s in found)
     html = run("pdftotext", "-bbox-layout", built.pdf(issue_id), "-")
     lowest = [
-        max((float(y) for y in re.findall(r'<line xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)"', page)), default=0)
+        max(
+            (float(y) for y in re.findall(r'<line xMin="[\d.]+" yMin="[\d.]+" xMax="[\d.]+" yMax="([\d.]+)"', page)),
+            default=0,
+        )
         for page in html.split("<page ")[1:]
     ]
-    for before, sheet in zip(found, found[1:], strict=False):
+    for before, sheet in itertools.pairwise(found):
         if sheet.continued:
             assert lowest[before.number - 1] > TYPE_FOOT - 40, f"PDF page {before.number} is not full"
 
 
-@pytest.mark.parametrize("which", ["corpus", "variety"])
+@pytest.mark.parametrize("which", ["corpus", "variety", "sample"])
 def test_jump_lines_pair_up_between_a_sheet_and_its_continuation(
-    which: str, corpus_built: Built, variety: Built
+    which: str, corpus_built: Built, variety: Built, sample: Built
 ) -> None:
-    built, issue_id = (corpus_built, CORPUS_ID) if which == "corpus" else (variety, SEED_ID)
+    built, issue_id = {
+        "corpus": (corpus_built, CORPUS_ID),
+        "variety": (variety, SEED_ID),
+        "sample": (sample, SAMPLE_ID),
+    }[which]
     found = sheets(built.pdf(issue_id))
     jumps = 0
     for sheet, after in zip(found, [*found[1:], None], strict=True):
@@ -715,13 +725,17 @@ def test_jump_lines_pair_up_between_a_sheet_and_its_continuation(
         elif after is not None:
             assert after.jump_from == [], f"PDF page {after.number} says 接 but page {sheet.number} has no 转"
     assert found[0].jump_from == []
+    if which == "sample":
+        assert jumps >= 1  # the sample issue's one 版 runs on
     if which == "corpus":
         assert jumps >= 3  # the long 版 run on: 1, 3 and 5
         continued = [s.ban for s in found if s.continued]
         assert set(continued) == {1, 3, 5}
 
 
-def test_the_guide_and_the_outline_point_at_the_sheet_where_each_story_starts(corpus_built: Built, sample: Built) -> None:
+def test_the_guide_and_the_outline_point_at_the_sheet_where_each_story_starts(
+    corpus_built: Built, sample: Built
+) -> None:
     for built, issue_id in ((corpus_built, CORPUS_ID), (sample, SEED_ID)):
         issue, pdf = built.issues[issue_id], built.pdf(issue_id)
         found = sheets(pdf)
@@ -767,4 +781,3 @@ def test_short_articles_side_by_side_share_the_columns_by_length() -> None:
     assert spans([200, 200, 200]) == [2, 2, 1]
     assert spans([1000, 100, 100]) == [3, 1, 1]
     assert all(sum(spans(w)) == 5 and min(spans(w)) >= 1 for w in ([1], [1, 10**6], [0, 0, 0]))
-

@@ -187,9 +187,7 @@ def layout(page: Page) -> list[Block]:
             chunk, run[:] = run[:ROW], run[ROW:]
             share = len(chunk)
             widths = spans([len(a.text) + HEAD_WEIGHT for a in chunk])
-            blocks.append(
-                Block(tuple(chunk), tuple(Slot("short", width, share, width) for width in widths))
-            )
+            blocks.append(Block(tuple(chunk), tuple(Slot("short", width, share, width) for width in widths)))
 
     for i, article in enumerate(page.articles):
         length = len(article.text)
