@@ -778,6 +778,8 @@ def test_short_articles_side_by_side_share_the_columns_by_length() -> None:
     assert spans([100]) == [5]
     assert spans([100, 100]) == [3, 2]  # ties: the earlier article gets the odd column
     assert spans([600, 120]) == [4, 1]
+    assert spans([200, 800]) == [1, 4]  # a brief beside a medium article: one column against four
     assert spans([200, 200, 200]) == [2, 2, 1]
     assert spans([1000, 100, 100]) == [3, 1, 1]
+    assert spans([10**6, 1, 1]) == [3, 1, 1]
     assert all(sum(spans(w)) == 5 and min(spans(w)) >= 1 for w in ([1], [1, 10**6], [0, 0, 0]))

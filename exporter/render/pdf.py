@@ -153,7 +153,8 @@ SHORT = 500  # characters: an article below this shares a row with its short nei
 LEAD = 600  # characters: the first article of a page gets the big headline from this length
 ROW = 3  # short articles per row at most
 SPANS = 5  # text columns across the page; a row shares them out
-HEAD_WEIGHT = 120  # characters a short article's headline, byline and gaps weigh in sharing a row
+HEAD_WEIGHT = 40  # characters a short article's headline, byline and gaps weigh in sharing a row
+MEDIUM = 1200  # characters: a lone short article shares a row with a neighbour up to this long
 
 
 def spans(weights: list[int], total: int = SPANS) -> list[int]:
@@ -161,15 +162,17 @@ def spans(weights: list[int], total: int = SPANS) -> list[int]:
 
     Side by side articles of a row then run about equally deep, so the row leaves no hole under the
     shorter ones. Largest remainder; ties go to the earlier article, so the result is deterministic.
+    At most ``total`` weights.
     """
-    count = len(weights)
-    spare = total - count
     whole = sum(weights) or 1
-    exact = [w * spare / whole for w in weights]
-    given = [1 + int(e) for e in exact]
-    order = sorted(range(count), key=lambda i: (-(exact[i] - int(exact[i])), i))
-    for i in order[: total - sum(given)]:
+    exact = [w * total / whole for w in weights]
+    given = [max(1, int(e)) for e in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - int(exact[i])), i))
+    for i in order[: max(0, total - sum(given))]:
         given[i] += 1
+    while sum(given) > total:  # the minimum of one column each overdrew: the widest gives back
+        widest = max(range(len(given)), key=lambda i: (given[i], -i))
+        given[widest] -= 1
     return given
 
 
@@ -198,7 +201,38 @@ def layout(page: Page) -> list[Block]:
         size = "lead" if i == 0 and length >= LEAD else "normal"
         blocks.append(Block((article,), (Slot(size, SPANS),)))
     flush()
-    return blocks
+    return pair_lone_shorts(blocks)
+
+
+def pair_lone_shorts(blocks: list[Block]) -> list[Block]:
+    """A short article alone across the page would run five columns of two or three lines: it shares
+    a row with the next (else the previous) full-width article when that one is of medium length and
+    has no photo, each taking columns by length. The order of the articles stays as it is."""
+
+    def medium(block: Block) -> bool:
+        if block.row or block.slots[0].size != "normal":
+            return False
+        article = block.articles[0]
+        return len(article.text) <= MEDIUM and not article.images
+
+    out = list(blocks)
+    i = 0
+    while i < len(out):
+        block = out[i]
+        lone = block.slots[0].size == "short" and len(block.articles) == 1
+        if lone:
+            for j in (i + 1, i - 1):
+                if 0 <= j < len(out) and medium(out[j]):
+                    first, second = sorted((i, j))
+                    pair = (out[first].articles[0], out[second].articles[0])
+                    widths = spans([len(a.text) + HEAD_WEIGHT for a in pair])
+                    sizes = ["short" if k == i else "normal" for k in (first, second)]
+                    slots = tuple(Slot(size, width, 2, width) for size, width in zip(sizes, widths, strict=True))
+                    out[first : second + 1] = [Block(pair, slots)]
+                    i = first
+                    break
+        i += 1
+    return out
 
 
 def continuation_label(number: int) -> str:
