@@ -783,3 +783,18 @@ def test_short_articles_side_by_side_share_the_columns_by_length() -> None:
     assert spans([1000, 100, 100]) == [3, 1, 1]
     assert spans([10**6, 1, 1]) == [3, 1, 1]
     assert all(sum(spans(w)) == 5 and min(spans(w)) >= 1 for w in ([1], [1, 10**6], [0, 0, 0]))
+
+
+def test_a_lone_brief_sits_beside_its_medium_neighbour(corpus_built: Built) -> None:
+    # 第1版 of the corpus opens with a 159-character brief followed by a 722-character article: side
+    # by side in one row (one column against four), not five columns of two or three lines.
+    words = run("pdftotext", "-bbox", "-f", "1", "-l", "1", corpus_built.pdf(CORPUS_ID), "-")
+    boxes = [
+        (m.group(3), float(m.group(1)), float(m.group(2)))
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]+)</word>', words)
+    ]
+    neighbour = next((x, y) for word, x, y in boxes if word.startswith("魅视科技"))
+    # the brief's headline (the 导读 above lists it too): the occurrence nearest the neighbour's row
+    brief = min(((x, y) for word, x, y in boxes if word.startswith("午评")), key=lambda xy: abs(xy[1] - neighbour[1]))
+    assert neighbour[0] > brief[0] + 120  # to the right of the brief's column
+    assert abs(neighbour[1] - brief[1]) < 15  # on the same row
