@@ -44,6 +44,7 @@ Metrics (definitions of issue #13):
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 import subprocess
@@ -59,6 +60,7 @@ MM = 72 / 25.4
 # The @page margins of exporter/templates/pdf/pdf.css: top, right, bottom, left.
 PDF_MARGINS_MM = (20.0, 15.0, 16.0, 15.0)
 LINE_START_FORBIDDEN = "，。、；：？！”）》"
+CLOSING = LINE_START_FORBIDDEN + "’」』〕】…—·.,;:?!)\"'"
 BAN_RE = re.compile(r"第\s*(\d+)\s*版")
 FLUSH_TOLERANCE = 0.5  # pt
 HEIGHT_TOLERANCE = 0.3  # pt of word-box height
@@ -129,6 +131,8 @@ class Report:
     flush: int
     paragraphs: int
     lone: list[Line]  # last lines holding one character
+    multiline: int  # paragraphs of two lines or more
+    lone_loose: list[Line]  # last lines of those holding one character, maybe followed by closing punctuation
     violations: list[Line]  # lines starting with forbidden punctuation
     empty: list[float]  # per sheet, share of the type area
     ban_sheets: dict[str, int]  # "第1版" -> sheets whose running head names it
@@ -141,13 +145,17 @@ class Report:
     def lone_share(self) -> float:
         return len(self.lone) / self.paragraphs if self.paragraphs else 0.0
 
+    @property
+    def lone_loose_share(self) -> float:
+        return len(self.lone_loose) / self.multiline if self.multiline else 0.0
+
 
 # -- reading the PDF ------------------------------------------------------------------------------
 
 
 def parse_bbox_layout(xhtml: str) -> list[Page]:
     """The pages of ``pdftotext -bbox-layout`` output: lines with their boxes and word heights."""
-    root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xhtml, count=1))
+    root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xhtml, count=1))  # noqa: S314 (poppler's output)
     pages = []
     for number, page_el in enumerate(root.iter(f"{XHTML}page"), start=1):
         page = Page(number, float(page_el.get("width", 0)), float(page_el.get("height", 0)))
@@ -197,7 +205,7 @@ def split_line(number: int, words: Sequence[ET.Element]) -> list[Line]:
 
 def parse_images(xml: str) -> dict[int, list[Box]]:
     """Image placements per page from ``pdftohtml -xml -zoom 1`` (whole points)."""
-    root = ET.fromstring(xml)
+    root = ET.fromstring(xml)  # noqa: S314 (poppler's output of a PDF we made)
     found: dict[int, list[Box]] = {}
     for page_el in root.iter("page"):
         number = int(page_el.get("number", 0))
@@ -262,7 +270,7 @@ def find_indent(pages: Iterable[Page], height: float) -> float:
 
 
 def line_pitch(lines: Sequence[Line]) -> float:
-    steps = Counter(round(b.y0 - a.y0, 1) for a, b in zip(lines, lines[1:], strict=False) if b.y0 > a.y0)
+    steps = Counter(round(b.y0 - a.y0, 1) for a, b in itertools.pairwise(lines) if b.y0 > a.y0)
     return steps.most_common(1)[0][0] if steps else 0.0
 
 
@@ -320,7 +328,7 @@ def analyse_page(page: Page, height: float, indent: float) -> tuple[list[Column]
     open_feet = []
     for col in columns:
         for run in col.runs:
-            for item, after in zip(run, run[1:], strict=False):
+            for item, after in itertools.pairwise(run):
                 item.last = after.indented
             run[-1].last = True  # before a gap: a sub-head, a list, a photo
         follow = next_column(col, columns, pitch)
@@ -423,18 +431,33 @@ def measure_pages(pages: list[Page], margins_mm: tuple[float, float, float, floa
         flush=sum(b.flush for b in non_final),
         paragraphs=len(last),
         lone=[b.line for b in last if len("".join(b.line.text.split())) == 1],
+        multiline=sum(not b.indented for b in last),
+        lone_loose=[b.line for b in last if not b.indented and lone_with_punctuation(b.line.text)],
         violations=[ln for page in pages for ln in page.lines if ln.text[:1] in LINE_START_FORBIDDEN],
         empty=empty,
         ban_sheets=dict(ban_sheets),
     )
 
 
+def lone_with_punctuation(text: str) -> bool:
+    """One character, alone or followed only by closing punctuation ("司。", "司”。"): what 避头尾 leaves of a
+    lone last character (a line may not start with the punctuation, so the character comes along)."""
+    text = "".join(text.split())
+    return len(text) >= 1 and text[0] not in CLOSING and all(c in CLOSING for c in text[1:])
+
+
 def measure(pdf: Path, margins_mm: tuple[float, float, float, float] = PDF_MARGINS_MM) -> Report:
     return measure_pages(read_pdf(pdf), margins_mm)
 
 
+def ban_number(label: str) -> int:
+    found = BAN_RE.search(label)
+    return int(found.group(1)) if found else 0
+
+
 def format_report(name: str, report: Report) -> str:
     """A few lines of figures for people (bench/print_quality.py prints these)."""
+    bans = ", ".join(f"{ban} {n}" for ban, n in sorted(report.ban_sheets.items(), key=lambda kv: ban_number(kv[0])))
     out = [
         f"{name}: {report.sheets} sheets; body {report.body_height:.2f} pt boxes, indent {report.indent:.1f} pt, "
         f"{report.body} body lines",
@@ -442,13 +465,11 @@ def format_report(name: str, report: Report) -> str:
         f"{100 * report.flush_share:.1f} %",
         f"  line-start punctuation violations: {len(report.violations)}"
         + "".join(f"\n    p{ln.page} {ln.text[:20]}" for ln in report.violations[:10]),
-        f"  one-character last lines: {len(report.lone)}/{report.paragraphs} paragraphs = {100 * report.lone_share:.1f} %",
+        f"  one-character last lines: {len(report.lone)}/{report.paragraphs} paragraphs = "
+        f"{100 * report.lone_share:.1f} %",
+        f"  one character + closing punctuation (\u201c司。\u201d): {len(report.lone_loose)}/{report.multiline} "
+        f"paragraphs of 2+ lines = {100 * report.lone_loose_share:.1f} %",
         "  empty share of the type area per sheet: " + " ".join(f"{100 * e:.0f}%" for e in report.empty),
-        "  sheets per 版: "
-        + ", ".join(
-            f"{ban} {n}"
-            for ban, n in sorted(report.ban_sheets.items(), key=lambda kv: int(BAN_RE.search(kv[0]).group(1)))
-        )  # type: ignore[union-attr]
-        + f" ({len(report.ban_sheets)} 版 on {report.sheets} sheets)",
+        f"  sheets per 版: {bans} ({len(report.ban_sheets)} 版 on {report.sheets} sheets)",
     ]
     return "\n".join(out)
