@@ -24,7 +24,8 @@ right edge of its lines (the indented edge: the minimum left of its indented lin
 
 A paragraph starts with an indented line and ends with the line before the next indented line, before a
 gap (the end of a run), or at the foot of a column when the next column of the same article (the block
-just right of it, starting at the same height, give or take a sub-head) does not go on without indent.
+just right of it, reaching down beside it) does not go on without indent right at its top (a column
+that starts lower has a sub-head above it).
 A column foot with no next column on its page goes on when the next page has a column that starts
 without indent and is nobody's next column on that page (an article continued on another sheet).
 
@@ -309,13 +310,15 @@ def make_column(left: float, lines: list[BodyLine], pitch: float) -> Column:
 
 
 def next_column(col: Column, columns: Sequence[Column], pitch: float) -> Column | None:
-    """The column just right of ``col`` that starts at its height (or up to 3 lines above, when ``col`` starts
-    with a sub-head): where the text at the foot of ``col`` goes on."""
+    """The column just right of ``col`` (within three lines' height of its right edge) that starts no more than
+    three lines lower than ``col`` (a sub-head) and reaches down beside it: where the foot of ``col`` goes on."""
     right = col.right
     candidates = [
         c
         for c in columns
-        if right < c.left <= right + 3 * pitch and col.top - 3 * pitch <= c.top <= col.top + 0.5 * pitch
+        if right < c.left <= right + 3 * pitch
+        and c.top <= col.top + 3 * pitch
+        and c.lines[-1].line.y0 >= col.top - pitch
     ]
     return min(candidates, key=lambda c: (c.left, abs(c.top - col.top)), default=None)
 
