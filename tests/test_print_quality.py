@@ -10,7 +10,7 @@ import weasyprint
 from PIL import Image
 
 from tests import print_metrics as pm
-from tests.conftest import SAMPLE
+from tests.conftest import GOLDEN, SEED_ID
 
 # A page like the edition's, smaller: the body in Noto Serif CJK SC 9.5 pt, paragraphs indented 2 em.
 MARGINS_MM = (20.0, 15.0, 16.0, 15.0)
@@ -114,7 +114,7 @@ def test_sheets_are_counted_per_ban_named_by_the_running_heads(tmp_path: Path) -
 def test_the_seed_pdf_of_the_golden_tree_has_its_paragraphs_found() -> None:
     # the seed issue's PDF as published: its two articles' 13 paragraphs (as in their Markdown), all on 第1版
     # (on one sheet or continued on more: the paragraphs are followed onto the next sheet)
-    pdf = SAMPLE.parent / "tests/golden/sample/issues/2026-03-30/2026-03-30.pdf"
+    pdf = GOLDEN / "sample" / "issues" / SEED_ID / f"{SEED_ID}.pdf"
     report = pm.measure(pdf)
     assert report.paragraphs == 13
     assert report.violations == []
