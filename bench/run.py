@@ -1,5 +1,6 @@
 """Every benchmark in one run (`make bench`): PDF vs bare WeasyPrint, whole issue vs PDF alone and peak
-memory, incremental builds of a 200-issue archive, and the server under load. Each prints its ratios."""
+memory, incremental builds of a 200-issue archive, the server under load and the PDF's print quality. Each prints
+its figures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ SCRIPTS = [
     ["edition.py", "--rounds", "3"],
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
     ["load.py", "--clients", "200", "--seconds", "5"],
+    ["print_quality.py"],  # not timed: the PDF's print-quality figures (#13)
 ]
 
 if __name__ == "__main__":
