@@ -376,10 +376,11 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
     import weasyprint
 
+    from exporter import justify
     from exporter.fetch import BASE_URL, issue_fetcher, refused_type
 
     base_url = BASE_URL  # not the folder's path: image names in the PDF are hashes of their URLs
-    with capture_weasyprint_logs() as messages:
+    with capture_weasyprint_logs() as messages, justify.installed():
         try:
             source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
             # <link rel=attachment> would embed a file in the PDF: never, whatever it points at.
