@@ -21,9 +21,10 @@ for, and refuses to run (a :class:`~exporter.errors.RenderError`) when any diffe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
-import unicodedata
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,9 +55,18 @@ MAX_SPACING = 0.33
 SQUEEZABLE = "，。、；：“”‘’（）《》〈〉「」『』【】〔〕"
 
 
-def is_cjk(char: str) -> bool:
-    """A character that takes inter-character justification: east-asian wide or fullwidth."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
+# East-asian wide and fullwidth characters (CJK ideographs and radicals, kana, hangul, CJK and
+# fullwidth punctuation): a line holding one is justified inter-character.
+CJK = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6"
+    "\U00020000-\U0003fffd]"
+)
+
+
+def is_cjk(text: str) -> bool:
+    """Whether ``text`` holds a character that takes inter-character justification."""
+    return CJK.search(text) is not None
 
 
 # -- the pin ---------------------------------------------------------------------------------------
@@ -106,29 +116,23 @@ def check_pins(pins: dict[str, str] | None = None, version: str = PINNED_VERSION
         )
 
 
-# -- Pango layouts with per-character spacing and squeezed punctuation ----------------------------
+# -- Pango layouts with letter spacing and squeezed punctuation ------------------------------------
 
 
+@functools.cache
 def _layout_class() -> type:
     from weasyprint.text.ffi import TO_UNITS, ffi, pango
     from weasyprint.text.line_break import Layout
 
     class SpacedLayout(Layout):  # type: ignore[misc,valid-type]
-        """A WeasyPrint layout whose characters at ``spacing`` indexes get that much letter
-        spacing (half before, half after; Pango drops the halves at the layout's edges) and whose
-        characters at ``squeeze`` indexes are set with the ``halt`` (half-width) feature. Both
-        survive deactivate()/reactivate(), which redraws the text for the PDF."""
+        """A WeasyPrint layout whose characters ``spacing = (start, end, amount)`` (indexes of its
+        text) get ``amount`` more letter spacing (Pango adds half before and half after a character
+        and drops the outer halves at the layout's edges), and whose characters at ``squeeze``
+        indexes are set half-width (OpenType ``halt``). Both are applied again by reactivate(),
+        which WeasyPrint calls to draw the text."""
 
-        def __init__(
-            self,
-            style: Any,
-            spacing: dict[int, float] | None = None,
-            squeeze: frozenset[int] = frozenset(),
-            max_width: float | None = None,
-        ) -> None:
-            self.spacing = spacing or {}
-            self.squeeze = squeeze
-            super().__init__(style, 0, max_width)
+        spacing: tuple[int, int, float] | None = None
+        squeeze: frozenset[int] = frozenset()
 
         def set_text(self, text: str, justify: bool = False) -> None:
             super().set_text(text, justify)
@@ -137,116 +141,139 @@ def _layout_class() -> type:
             attr_list = pango.pango_layout_get_attributes(self.layout)
             if attr_list == ffi.NULL:
                 attr_list = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-            base = self.style["letter_spacing"]
-            base = 0 if base == "normal" else base
-            start = 0
-            for index, char in enumerate(self.text):
-                end = start + len(char.encode())
-                if index in self.spacing:
-                    attr = pango.pango_attr_letter_spacing_new(int((base + self.spacing[index]) * TO_UNITS))
-                    attr.start_index, attr.end_index = start, end
-                    pango.pango_attr_list_change(attr_list, attr)
-                if index in self.squeeze:
+            if self.spacing:
+                start, end, amount = self.spacing
+                base = self.style["letter_spacing"]
+                base = 0 if base == "normal" else base
+                attr = pango.pango_attr_letter_spacing_new(int(base * TO_UNITS) + int(amount * TO_UNITS))
+                attr.start_index = len(self.text[:start].encode())
+                attr.end_index = len(self.text[:end].encode())
+                pango.pango_attr_list_change(attr_list, attr)
+            for index in sorted(self.squeeze):
+                if index < len(self.text):
                     attr = pango.pango_attr_font_features_new(b"halt")
-                    attr.start_index, attr.end_index = start, end
+                    attr.start_index = len(self.text[:index].encode())
+                    attr.end_index = attr.start_index + len(self.text[index].encode())
                     pango.pango_attr_list_insert(attr_list, attr)
-                start = end
             pango.pango_layout_set_attributes(self.layout, attr_list)
 
     return SpacedLayout
 
 
+def spaced_layout(style: Any, squeeze: frozenset[int], max_width: float | None) -> Any:
+    """A live SpacedLayout (shaped now), for line breaking."""
+    layout = _layout_class()(style, 0, max_width)
+    layout.squeeze = squeeze
+    return layout
+
+
+def deferred_layout(text: str, spacing: tuple[int, int, float], squeeze: frozenset[int], max_width: Any) -> Any:
+    """A deactivated SpacedLayout: shaped only when WeasyPrint reactivates it to draw the text."""
+    layout = object.__new__(_layout_class())
+    layout.text, layout.spacing, layout.squeeze = text, spacing, squeeze
+    layout.justification_spacing, layout.max_width = 0, max_width
+    return layout
+
+
 # -- justification ---------------------------------------------------------------------------------
 
 
-def _text_boxes(box: Any) -> Iterator[Any]:
+def _text_boxes(box: Any, found: list[Any]) -> list[Any]:
     from weasyprint.formatting_structure import boxes
 
     if isinstance(box, boxes.TextBox):
-        yield box
+        found.append(box)
     elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
         for child in box.children:
             if child.is_in_normal_flow():
-                yield from _text_boxes(child)
+                _text_boxes(child, found)
+    return found
 
 
-def _plan(line: Any) -> tuple[list[Any], list[list[bool]], float] | None:
-    """The line's text boxes, which of their characters expand, and the line's expansion count
-    (in units of the per-character spacing); None when the line has no CJK character."""
-    texts = list(_text_boxes(line))
+def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float] | None:
+    """For the line's text boxes (by id) the range of their characters that expand (those from the
+    line's first visible character to its last), the count of expansions (in units of the spacing)
+    and the line's smallest font size; None when the line has no CJK character."""
+    texts = _text_boxes(line, [])
     joined = "".join(box.text for box in texts)
-    if not any(is_cjk(char) for char in joined):
+    if not is_cjk(joined):
         return None
     for box in texts:
         if box.style["word_spacing"] or box.style["direction"] == "rtl":
             return None
-    visible = [i for i, char in enumerate(joined) if char not in SPACES and not char.isspace()]
-    if not visible:
+    stripped = joined.strip()
+    if not stripped:
         return None
-    first, last = visible[0], visible[-1]
-    flags: list[list[bool]] = []
+    first = len(joined) - len(joined.lstrip())
+    last = first + len(stripped) - 1
+    ranges: dict[int, tuple[int, int]] = {}
     count = 0.0
     offset = 0
     for box in texts:
-        own = [
-            first <= offset + i <= last for i, _char in enumerate(box.text)
-        ]
-        flags.append(own)
-        count += sum(own)
-        if own and own[0] and offset == first:
-            count -= 0.5  # the line's first character: no spacing before it
-        if own and own[-1] and offset + len(own) - 1 == last:
-            count -= 0.5  # the line's last character: no spacing after it
-        offset += len(box.text)
-    return texts, flags, count
+        size = len(box.text)
+        lo, hi = max(first - offset, 0), min(last - offset, size - 1)
+        if lo <= hi:
+            ranges[id(box)] = (lo, hi + 1)
+            count += hi + 1 - lo
+            if offset + lo == first and lo == 0:
+                count -= 0.5  # the line's first character: no spacing before it
+            if offset + hi == last and hi == size - 1:
+                count -= 0.5  # the line's last character: no spacing after it
+        offset += size
+    return ranges, count, min(box.style["font_size"] for box in texts)
 
 
 def justify_line(context: Any, line: Any, extra_width: float) -> None:
-    """Spread ``extra_width`` over the line's CJK characters and spaces (inter-character)."""
+    """Spread ``extra_width`` over the line's characters (inter-character) when it holds CJK."""
     plan = _plan(line)
-    if plan is None or plan[2] <= 0:
+    if plan is None or plan[1] <= 0:
         _ORIGINAL["justify_line"](context, line, extra_width)
         return
-    texts, flags, count = plan
-    spacing = min(extra_width / count, MAX_SPACING * min(box.style["font_size"] for box in texts))
-    by_id = {id(box): own for box, own in zip(texts, flags, strict=True)}
-    first_box, last_box = id(texts[0]), id(texts[-1])
-    _spread(line, spacing, by_id, first_box, last_box, 0.0)
+    ranges, count, font_size = plan
+    spacing = min(extra_width / count, MAX_SPACING * font_size)
+    ids = list(ranges)
+    _spread(line, spacing, ranges, ids[0], ids[-1], 0.0)
 
 
-def _spread(box: Any, spacing: float, flags: dict[int, list[bool]], first: int, last: int, x_advance: float) -> float:
-    """Like WeasyPrint's add_word_spacing: widen text boxes, move everything after them."""
+def _spread(
+    box: Any, spacing: float, ranges: dict[int, tuple[int, int]], first: int, last: int, x_advance: float
+) -> float:
+    """Like WeasyPrint's add_word_spacing: widen text boxes, move everything after them.
+
+    The widths are computed, not measured: Pango adds a character's letter spacing half before and
+    half after it, except the outer halves at the edges of its layout (one text box). The new layout
+    is only recorded here and shaped when the PDF is drawn, because column balancing lays the same
+    lines out many times.
+    """
     from weasyprint.formatting_structure import boxes
-    from weasyprint.text.line_break import line_size
+    from weasyprint.text.ffi import FROM_UNITS, TO_UNITS
 
     if isinstance(box, boxes.TextBox):
-        own = flags.get(id(box), [])
         box.position_x += x_advance
-        if not any(own):
+        if id(box) not in ranges:
             return x_advance
-        # Pango drops the outer halves of the spacing at the layout's edges: put them back as
-        # space between boxes, except at the line's own edges.
-        before = spacing / 2 if own[0] and id(box) != first else 0.0
-        after = spacing / 2 if own[-1] and id(box) != last else 0.0
-        squeeze = getattr(box.pango_layout, "squeeze", frozenset())
-        layout = _layout_class()(
-            box.style, {i: spacing for i, flag in enumerate(own) if flag}, squeeze, box.pango_layout.max_width
+        lo, hi = ranges[id(box)]
+        amount = int(spacing * TO_UNITS) * FROM_UNITS  # what Pango will add, in its units
+        at_start, at_end = lo == 0, hi == len(box.text)
+        # The halves Pango drops at the box's edges come back as space between boxes, except at
+        # the line's own edges.
+        before = amount / 2 if at_start and id(box) != first else 0.0
+        after = amount / 2 if at_end and id(box) != last else 0.0
+        old = box.pango_layout
+        box.pango_layout = deferred_layout(
+            box.text, (lo, hi, spacing), getattr(old, "squeeze", frozenset()), getattr(old, "max_width", None)
         )
-        layout.set_text(box.text)
-        first_line, _ = layout.get_first_line()
-        width, _ = line_size(first_line, box.style)
-        layout.deactivate()
-        box.pango_layout = layout
+        grown = amount * (hi - lo - at_start / 2 - at_end / 2)
         box.position_x += before
-        x_advance += before + (width - box.width) + after
-        box.width = width
+        x_advance += before + grown + after
+        box.width += grown
         return x_advance
     if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
         box.position_x += x_advance
         previous = x_advance
         for child in box.children:
             if child.is_in_normal_flow():
-                x_advance = _spread(child, spacing, flags, first, last, x_advance)
+                x_advance = _spread(child, spacing, ranges, first, last, x_advance)
         box.width += x_advance - previous
         return x_advance
     box.translate(x_advance, 0)  # an atomic inline-level box
@@ -284,7 +311,7 @@ def split_first_line(
     from weasyprint.text.ffi import TO_UNITS, pango
     from weasyprint.text.line_break import first_line_metrics, line_size
 
-    layout = _layout_class()(style, None, squeeze, max_width)
+    layout = spaced_layout(style, squeeze, max_width)
     pango.pango_layout_set_width(layout.layout, int(max(0, max_width) * TO_UNITS))
     layout.set_text(text.rstrip(" "))
     first_line, index = layout.get_first_line()
