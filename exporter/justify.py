@@ -51,6 +51,10 @@ SPACES = " \u00a0"
 # At most this much (in em of the line's smallest font) is added between two characters: looser
 # lines stay start-aligned (partly justified), and text extraction starts to see word gaps above it.
 MAX_SPACING = 0.33
+# Text extraction starts a new word where two characters are more than 0.1 em apart, unless the
+# whole line is spaced evenly; a multi-character glyph (see EXTEND) is not spaced inside, so a line
+# holding one gets at most this.
+SAFE_SPACING = 0.09
 # Full-width punctuation drawn in one em with a half blank, which ``halt`` sets half-width.
 SQUEEZABLE = "，。、；：“”‘’（）《》〈〉「」『』【】〔〕"
 
@@ -62,6 +66,17 @@ CJK = re.compile(
     "\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6"
     "\U00020000-\U0003fffd]"
 )
+
+
+# Characters that do not start a new glyph cluster, which Pango spaces as one: combining marks,
+# joiners, variation selectors (also the ideographic ones), and the second dash of "——" (Noto CJK
+# draws the pair as one glyph).
+EXTEND = re.compile("[\u0300-\u036f\u200c\u200d\u20d0-\u20ff\ufe00-\ufe0f\U000e0100-\U000e01ef]|(?<=\u2014)\u2014")
+
+
+def units(text: str) -> int:
+    """How many glyph clusters (letter-spacing units) ``text`` makes, as Pango shapes it."""
+    return len(text) - len(EXTEND.findall(text))
 
 
 def is_cjk(text: str) -> bool:
@@ -193,7 +208,7 @@ def _text_boxes(box: Any, found: list[Any]) -> list[Any]:
 def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float] | None:
     """For the line's text boxes (by id) the range of their characters that expand (those from the
     line's first visible character to its last), the count of expansions (in units of the spacing)
-    and the line's smallest font size; None when the line has no CJK character."""
+    and the largest spacing allowed; None when the line has no CJK character."""
     texts = _text_boxes(line, [])
     joined = "".join(box.text for box in texts)
     if not is_cjk(joined):
@@ -214,13 +229,14 @@ def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float] | None:
         lo, hi = max(first - offset, 0), min(last - offset, size - 1)
         if lo <= hi:
             ranges[id(box)] = (lo, hi + 1)
-            count += hi + 1 - lo
+            count += units(box.text[lo : hi + 1])
             if offset + lo == first and lo == 0:
                 count -= 0.5  # the line's first character: no spacing before it
             if offset + hi == last and hi == size - 1:
                 count -= 0.5  # the line's last character: no spacing after it
         offset += size
-    return ranges, count, min(box.style["font_size"] for box in texts)
+    limit = SAFE_SPACING if EXTEND.search(stripped) else MAX_SPACING
+    return ranges, count, limit * min(box.style["font_size"] for box in texts)
 
 
 def justify_line(context: Any, line: Any, extra_width: float) -> None:
@@ -229,8 +245,8 @@ def justify_line(context: Any, line: Any, extra_width: float) -> None:
     if plan is None or plan[1] <= 0:
         _ORIGINAL["justify_line"](context, line, extra_width)
         return
-    ranges, count, font_size = plan
-    spacing = min(extra_width / count, MAX_SPACING * font_size)
+    ranges, count, limit = plan
+    spacing = min(extra_width / count, limit)
     ids = list(ranges)
     _spread(line, spacing, ranges, ids[0], ids[-1], 0.0)
 
@@ -263,7 +279,7 @@ def _spread(
         box.pango_layout = deferred_layout(
             box.text, (lo, hi, spacing), getattr(old, "squeeze", frozenset()), getattr(old, "max_width", None)
         )
-        grown = amount * (hi - lo - at_start / 2 - at_end / 2)
+        grown = amount * (units(box.text[lo:hi]) - at_start / 2 - at_end / 2)
         box.position_x += before
         x_advance += before + grown + after
         box.width += grown
