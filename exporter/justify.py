@@ -55,6 +55,10 @@ MAX_SPACING = 0.33
 # whole line is spaced evenly; a multi-character glyph (see EXTEND) is not spaced inside, so a line
 # holding one gets at most this.
 SAFE_SPACING = 0.09
+# Spacing this close to 0.1 em would leave some gaps above that threshold and some below (the PDF's
+# positions are rounded to 1/1000 em), which extraction reads as word breaks: such lines get the
+# lower bound instead (at most a few hundredths of a point per gap short of flush).
+AMBIGUOUS = (0.097, 0.103)
 # Full-width punctuation drawn in one em with a half blank, which ``halt`` sets half-width.
 SQUEEZABLE = "，。、；：“”‘’（）《》〈〉「」『』【】〔〕"
 
@@ -205,10 +209,10 @@ def _text_boxes(box: Any, found: list[Any]) -> list[Any]:
     return found
 
 
-def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float] | None:
+def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float, float] | None:
     """For the line's text boxes (by id) the range of their characters that expand (those from the
     line's first visible character to its last), the count of expansions (in units of the spacing)
-    and the largest spacing allowed; None when the line has no CJK character."""
+    the largest spacing allowed and the smallest font size; None when the line has no CJK character."""
     texts = _text_boxes(line, [])
     joined = "".join(box.text for box in texts)
     if not is_cjk(joined):
@@ -235,8 +239,9 @@ def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float] | None:
             if offset + hi == last and hi == size - 1:
                 count -= 0.5  # the line's last character: no spacing after it
         offset += size
+    font_size = min(box.style["font_size"] for box in texts)
     limit = SAFE_SPACING if EXTEND.search(stripped) else MAX_SPACING
-    return ranges, count, limit * min(box.style["font_size"] for box in texts)
+    return ranges, count, limit * font_size, font_size
 
 
 def justify_line(context: Any, line: Any, extra_width: float) -> None:
@@ -245,8 +250,10 @@ def justify_line(context: Any, line: Any, extra_width: float) -> None:
     if plan is None or plan[1] <= 0:
         _ORIGINAL["justify_line"](context, line, extra_width)
         return
-    ranges, count, limit = plan
+    ranges, count, limit, font_size = plan
     spacing = min(extra_width / count, limit)
+    if AMBIGUOUS[0] * font_size < spacing < AMBIGUOUS[1] * font_size:
+        spacing = AMBIGUOUS[0] * font_size
     ids = list(ranges)
     _spread(line, spacing, ranges, ids[0], ids[-1], 0.0)
 
