@@ -50,7 +50,7 @@ PINNED: dict[str, str] = {
 SPACES = " \u00a0"
 # At most this much (in em of the line's smallest font) is added between two characters: looser
 # lines stay start-aligned (partly justified), and text extraction starts to see word gaps above it.
-MAX_SPACING = 0.33
+MAX_SPACING = 0.38
 # Text extraction starts a new word where two characters are more than 0.1 em apart, unless the
 # whole line is spaced evenly; a multi-character glyph (see EXTEND) is not spaced inside, so a line
 # holding one gets at most this.
@@ -102,7 +102,9 @@ def _resolve(dotted: str) -> Any:
             continue
         for name in parts[cut:]:
             obj = getattr(obj, name)
-        return obj
+        # While installed, the module globals are this module's replacements: pin the originals.
+        replaced = {justify_line: "justify_line", split_first_line: "split_first_line"}
+        return _ORIGINAL[replaced[obj]] if obj in replaced else obj
     raise ImportError(dotted)
 
 
@@ -354,10 +356,10 @@ def installed() -> Iterator[None]:
     """Within: WeasyPrint justifies CJK lines inter-character and squeezes punctuation."""
     from weasyprint.layout import inline
 
-    check_pins()
     if inline.justify_line is justify_line:  # already installed (nested use)
         yield
         return
+    check_pins()
     _ORIGINAL["justify_line"] = inline.justify_line
     _ORIGINAL["split_first_line"] = inline.split_first_line
     inline.justify_line = justify_line
