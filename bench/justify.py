@@ -47,12 +47,12 @@ def body_paragraphs(document: Any) -> dict[Any, list[tuple[Any, Any]]]:
     found: dict[Any, list[tuple[Any, Any]]] = {}
 
     def walk(box: Any, parent: Any) -> None:
-        if isinstance(box, boxes.BlockBox) and box.element_tag == "p":
-            if parent is not None and "body" in str(parent.get("class", "")).split():
-                for child in box.children:
-                    if isinstance(child, boxes.LineBox):
-                        found.setdefault(box.element, []).append((box, child))
-                return
+        in_body = parent is not None and "body" in str(parent.get("class", "")).split()
+        if isinstance(box, boxes.BlockBox) and box.element_tag == "p" and in_body:
+            for child in box.children:
+                if isinstance(child, boxes.LineBox):
+                    found.setdefault(box.element, []).append((box, child))
+            return
         for child in getattr(box, "children", []):
             walk(child, box.element if child.element is not box.element else parent)
 
@@ -157,7 +157,8 @@ def main() -> None:
         share = counts["flush"] / max(1, counts["non-final lines"])
         ends = counts["one-char ends"] / max(1, counts["paragraphs"])
         print(
-            f"  {name:<10} wall {min(values):6.2f} s ({statistics.median(values):5.2f} s)  {len(document.pages)} pages  "
+            f"  {name:<10} wall {min(values):6.2f} s ({statistics.median(values):5.2f} s)  "
+            f"{len(document.pages)} pages  "
             f"flush {counts['flush']}/{counts['non-final lines']} = {share:.1%}  "
             f"one-char ends {counts['one-char ends']}/{counts['paragraphs']} = {ends:.1%}  "
             f"line-start punct {counts['line-start punct']}  "

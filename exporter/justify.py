@@ -145,7 +145,7 @@ def _layout_class() -> type:
     from weasyprint.text.ffi import TO_UNITS, ffi, pango
     from weasyprint.text.line_break import Layout
 
-    class SpacedLayout(Layout):  # type: ignore[misc,valid-type]
+    class SpacedLayout(Layout):  # type: ignore[misc]
         """A WeasyPrint layout whose characters ``spacing = (start, end, amount)`` (indexes of its
         text) get ``amount`` more letter spacing (Pango adds half before and half after a character
         and drops the outer halves at the layout's edges), and whose characters at ``squeeze``
@@ -190,7 +190,7 @@ def spaced_layout(style: Any, squeeze: frozenset[int], max_width: float | None) 
 
 def deferred_layout(text: str, spacing: tuple[int, int, float], squeeze: frozenset[int], max_width: Any) -> Any:
     """A deactivated SpacedLayout: shaped only when WeasyPrint reactivates it to draw the text."""
-    layout = object.__new__(_layout_class())
+    layout: Any = object.__new__(_layout_class())
     layout.text, layout.spacing, layout.squeeze = text, spacing, squeeze
     layout.justification_spacing, layout.max_width = 0, max_width
     return layout
