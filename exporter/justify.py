@@ -199,12 +199,16 @@ def deferred_layout(text: str, spacing: tuple[int, int, float], squeeze: frozens
 # -- justification ---------------------------------------------------------------------------------
 
 
-def _text_boxes(box: Any, found: list[Any]) -> list[Any]:
-    from weasyprint.formatting_structure import boxes
+# WeasyPrint's box classes and Pango's unit, set by installed() (WeasyPrint loads lazily).
+_TEXT: Any = None
+_CONTAINERS: Any = None
+_TO_UNITS = 1024
 
-    if isinstance(box, boxes.TextBox):
+
+def _text_boxes(box: Any, found: list[Any]) -> list[Any]:
+    if isinstance(box, _TEXT):
         found.append(box)
-    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+    elif isinstance(box, _CONTAINERS):
         for child in box.children:
             if child.is_in_normal_flow():
                 _text_boxes(child, found)
@@ -215,7 +219,11 @@ def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float, float] |
     """For the line's text boxes (by id) the range of their characters that expand (those from the
     line's first visible character to its last), the count of expansions (in units of the spacing)
     the largest spacing allowed and the smallest font size; None when the line has no CJK character."""
-    texts = _text_boxes(line, [])
+    children = line.children
+    if len(children) == 1 and type(children[0]) is _TEXT:  # the common case: one run of text
+        texts = [children[0]]
+    else:
+        texts = _text_boxes(line, [])
     joined = "".join(box.text for box in texts)
     if not is_cjk(joined):
         return None
@@ -270,15 +278,12 @@ def _spread(
     is only recorded here and shaped when the PDF is drawn, because column balancing lays the same
     lines out many times.
     """
-    from weasyprint.formatting_structure import boxes
-    from weasyprint.text.ffi import FROM_UNITS, TO_UNITS
-
-    if isinstance(box, boxes.TextBox):
+    if isinstance(box, _TEXT):
         box.position_x += x_advance
         if id(box) not in ranges:
             return x_advance
         lo, hi = ranges[id(box)]
-        amount = int(spacing * TO_UNITS) * FROM_UNITS  # what Pango will add, in its units
+        amount = int(spacing * _TO_UNITS) / _TO_UNITS  # what Pango will add, in its units
         at_start, at_end = lo == 0, hi == len(box.text)
         # The halves Pango drops at the box's edges come back as space between boxes, except at
         # the line's own edges.
@@ -293,7 +298,7 @@ def _spread(
         x_advance += before + grown + after
         box.width += grown
         return x_advance
-    if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+    if isinstance(box, _CONTAINERS):
         box.position_x += x_advance
         previous = x_advance
         for child in box.children:
@@ -354,8 +359,12 @@ _ORIGINAL: dict[str, Any] = {}
 @contextmanager
 def installed() -> Iterator[None]:
     """Within: WeasyPrint justifies CJK lines inter-character and squeezes punctuation."""
+    global _TEXT, _CONTAINERS, _TO_UNITS
+    from weasyprint.formatting_structure import boxes
     from weasyprint.layout import inline
+    from weasyprint.text.ffi import TO_UNITS
 
+    _TEXT, _CONTAINERS, _TO_UNITS = boxes.TextBox, (boxes.LineBox, boxes.InlineBox), TO_UNITS
     if inline.justify_line is justify_line:  # already installed (nested use)
         yield
         return
