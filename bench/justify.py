@@ -7,8 +7,8 @@ In one process, on the issue's PDF HTML, it renders interleaved round by round
 * plain      the body rule as main had it before #13 (``text-align: left``), WeasyPrint alone;
 * justified  the pipeline's HTML (``text-align: justify``) inside :func:`exporter.justify.installed`;
 
-both with the pipeline's write options, and prints the wall time of each (minimum, median) and the
-ratio (target: justified / plain <= 1.15). From each layout's box tree it counts, over the body
+both with the pipeline's write options, and prints the wall and CPU time of each (minimum, median)
+and their ratios (target: justified / plain <= 1.15). From each layout's box tree it counts, over the body
 paragraphs (``<p>`` in ``.body``): the non-final lines flush to both edges of their column (within
 0.5 pt; the first line from its 2em indent), lines starting with ，。、；：？！”）》, and paragraphs
 whose last line holds one character; and from ``pdftotext`` of each PDF the spaces between two CJK
@@ -145,11 +145,13 @@ def main() -> None:
     contenders = {"plain": plain, "justified": justified}
     plain()  # warm fontconfig and Pango's caches once, for both
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, run in contenders.items():
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             results[name] = run()
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
     print(f"issue {issue.id}: {len(issue.articles)} articles; rounds: {args.rounds} (minimum, median in brackets)")
     for name, values in times.items():
         document, pdf = results[name]
@@ -158,13 +160,16 @@ def main() -> None:
         ends = counts["one-char ends"] / max(1, counts["paragraphs"])
         print(
             f"  {name:<10} wall {min(values):6.2f} s ({statistics.median(values):5.2f} s)  "
+            f"CPU {min(cpu[name]):6.2f} s ({statistics.median(cpu[name]):5.2f} s)  "
             f"{len(document.pages)} pages  "
             f"flush {counts['flush']}/{counts['non-final lines']} = {share:.1%}  "
             f"one-char ends {counts['one-char ends']}/{counts['paragraphs']} = {ends:.1%}  "
             f"line-start punct {counts['line-start punct']}  "
             f"spurious CJK spaces in pdftotext {spurious_spaces(pdf, source)}"
         )
-    print(f"ratio justified / plain  wall {min(times['justified']) / min(times['plain']):.3f}  (target <= 1.15)")
+    wall = min(times["justified"]) / min(times["plain"])
+    spent = min(cpu["justified"]) / min(cpu["plain"])
+    print(f"ratio justified / plain  wall {wall:.3f}  CPU {spent:.3f}  (target <= 1.15)")
 
 
 if __name__ == "__main__":
