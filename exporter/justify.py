@@ -113,17 +113,27 @@ def source_hash(dotted: str) -> str:
     return hashlib.sha256(inspect.getsource(_resolve(dotted)).encode()).hexdigest()[:16]
 
 
+_PASSED: set[tuple[str, tuple[tuple[str, str], ...]]] = set()  # checks passed in this process
+
+
 def check_pins(pins: dict[str, str] | None = None, version: str = PINNED_VERSION) -> None:
-    """Refuse (RenderError) unless WeasyPrint is ``version`` and every pinned source hash matches."""
+    """Refuse (RenderError) unless WeasyPrint is ``version`` and every pinned source hash matches.
+
+    A check that passed is not repeated in the same process (WeasyPrint's code cannot change there).
+    """
     import weasyprint
 
+    pins = PINNED if pins is None else pins
+    key = (version, tuple(sorted(pins.items())))
+    if key in _PASSED:
+        return
     if weasyprint.__version__ != version:
         raise RenderError(
             f"CJK justification (exporter/justify.py) is written for WeasyPrint {version}, "
             f"found {weasyprint.__version__}: re-read its internals and update the pins"
         )
     changed = []
-    for dotted, expected in (PINNED if pins is None else pins).items():
+    for dotted, expected in pins.items():
         try:
             actual = source_hash(dotted)
         except (ImportError, AttributeError, OSError, TypeError):
@@ -135,6 +145,7 @@ def check_pins(pins: dict[str, str] | None = None, version: str = PINNED_VERSION
             "CJK justification (exporter/justify.py): WeasyPrint internals changed since it was "
             "written: " + "; ".join(changed)
         )
+    _PASSED.add(key)
 
 
 # -- Pango layouts with letter spacing and squeezed punctuation ------------------------------------
@@ -233,6 +244,7 @@ def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float, float] |
     stripped = joined.strip()
     if not stripped:
         return None
+    clustered = EXTEND.search(stripped) is not None
     first = len(joined) - len(joined.lstrip())
     last = first + len(stripped) - 1
     ranges: dict[int, tuple[int, int]] = {}
@@ -243,14 +255,14 @@ def _plan(line: Any) -> tuple[dict[int, tuple[int, int]], float, float, float] |
         lo, hi = max(first - offset, 0), min(last - offset, size - 1)
         if lo <= hi:
             ranges[id(box)] = (lo, hi + 1)
-            count += units(box.text[lo : hi + 1])
+            count += units(box.text[lo : hi + 1]) if clustered else hi + 1 - lo
             if offset + lo == first and lo == 0:
                 count -= 0.5  # the line's first character: no spacing before it
             if offset + hi == last and hi == size - 1:
                 count -= 0.5  # the line's last character: no spacing after it
         offset += size
     font_size = min(box.style["font_size"] for box in texts)
-    limit = SAFE_SPACING if EXTEND.search(stripped) else MAX_SPACING
+    limit = SAFE_SPACING if clustered else MAX_SPACING
     return ranges, count, limit * font_size, font_size
 
 
