@@ -11,7 +11,9 @@ outline 版 → articles. Strict by design, in every build:
   naming the article and the character it was needed for;
 * resources load only through :func:`exporter.fetch.issue_fetcher` (issue folder and ``data:``);
 * the layout is checked: no empty page, nothing placed off the page;
-* the render runs in a forked child process with a time limit, so a hang is killed.
+* the render runs in a forked child process with a time limit, so a hang is killed;
+* body text is justified inter-character, with punctuation squeezing (:mod:`exporter.justify`, an
+  extension of WeasyPrint 70's line justification installed only around the render, pinned to it).
 
 The same input gives the same bytes: dates come from the issue, the file identifier from the HTML.
 """
