@@ -11,6 +11,7 @@ import contextlib
 import re
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -214,3 +215,12 @@ def test_installing_refuses_changed_internals_and_restores_weasyprint(monkeypatc
     with pytest.raises(RenderError, match=r"Layout\.set_text"), justify.installed():
         pass
     assert (inline.justify_line, inline.split_first_line) == original
+
+
+def test_the_pdf_render_refuses_changed_internals(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The pin is checked by the PDF renderer itself: a changed WeasyPrint stops the render loudly."""
+    from exporter.render import pdf
+
+    monkeypatch.setitem(justify.PINNED, "weasyprint.draw.text.draw_first_line", "0000000000000000")
+    with pytest.raises(RenderError, match=r"internals changed.*draw_first_line"):
+        pdf._render('<html lang="zh-CN"><p>中文</p></html>', tmp_path, b"0123456789abcdef")
