@@ -11,7 +11,9 @@ outline 版 → articles. Strict by design, in every build:
   naming the article and the character it was needed for;
 * resources load only through :func:`exporter.fetch.issue_fetcher` (issue folder and ``data:``);
 * the layout is checked: no empty page, nothing placed off the page;
-* the render runs in a forked child process with a time limit, so a hang is killed.
+* the render runs in a forked child process with a time limit, so a hang is killed;
+* body text is justified inter-character, with punctuation squeezing (:mod:`exporter.justify`, an
+  extension of WeasyPrint 70's line justification installed only around the render, pinned to it).
 
 The same input gives the same bytes: dates come from the issue, the file identifier from the HTML.
 """
@@ -447,10 +449,11 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
     import weasyprint
 
+    from exporter import justify
     from exporter.fetch import BASE_URL, issue_fetcher, refused_type
 
     base_url = BASE_URL  # not the folder's path: image names in the PDF are hashes of their URLs
-    with capture_weasyprint_logs() as messages:
+    with capture_weasyprint_logs() as messages, justify.installed():
         try:
             source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
             # <link rel=attachment> would embed a file in the PDF: never, whatever it points at.
