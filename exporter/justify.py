@@ -10,7 +10,9 @@ still gives the source text. Lines without CJK characters keep WeasyPrint's own 
 Punctuation squeezing: when the rest of a justified paragraph after a line break would be one lone
 character, the full-width punctuation of the line (，。、；：“”《》…, drawn in a full em with a half
 blank) is set half-width with the OpenType ``halt`` feature, and if that makes the lone character fit,
-the paragraph ends one line earlier.
+the paragraph ends one line earlier. The same holds for a character left alone with its closing
+punctuation ("司。"); when squeezing does not make room, the line breaks one opportunity earlier so
+the last line gets two characters or more, if the line stays justified within PUSH_SPACING.
 
 It is installed only around the PDF render (:func:`installed`), by replacing two module globals of
 ``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``) and restoring them afterwards.
@@ -334,8 +336,19 @@ def split_first_line(
     is_line_start: bool = True,
     minimum: bool = False,
 ) -> Any:
-    """WeasyPrint's split_first_line, but a lone last character is pulled back onto the line when
-    setting the line's full-width punctuation half-width (``halt``) makes room for it."""
+    """WeasyPrint's split_first_line, but a paragraph does not end with a lone character, alone or
+    with its closing punctuation ("放", "司。", see :func:`lone_rest`):
+
+    1. the rest is pulled back onto the line when setting the line's full-width punctuation (and the
+       rest's own) half-width (``halt``) makes room for it (标点挤压);
+    2. otherwise the line breaks at its previous break opportunity, so one more character goes to
+       the last line, when the justification of the shorter line stays within
+       :data:`PUSH_SPACING` (the line stays flush).
+
+    Both only accept a line that Pango broke at a legal break opportunity (UAX #14, which keeps
+    避头尾): a result that needed ``overflow-wrap`` to break inside a word is refused, so no line
+    starts with closing punctuation.
+    """
     result = _ORIGINAL["split_first_line"](
         text, style, context, max_width, justification_spacing, is_line_start=is_line_start, minimum=minimum
     )
@@ -344,12 +357,28 @@ def split_first_line(
         return result
     encoded = text.encode()
     rest = encoded[resume:].decode().rstrip(" ")
-    if len(rest) != 1 or not is_cjk(rest):
+    if not lone_rest(rest):
         return result
     head = encoded[:resume].decode()
-    squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
-    if not squeeze:
-        return result
+    return _pull_back(text, head, style, max_width) or _push(text, head, style, context, max_width, result) or result
+
+
+# Closing punctuation that may follow a lone last character on its line ("司。", "司”。").
+CLOSING = "，。、；：？！”’）》〉」』】〕…—·.,;:?!)]}\"'"
+# Push one character onto the last line only if the shorter line is then justified with at most this
+# much (em of the font) between two characters.
+PUSH_SPACING = 0.3
+
+
+def lone_rest(rest: str) -> bool:
+    """Whether ``rest`` (the text after a line break) would make a lone last line: one character,
+    alone or followed only by closing punctuation, or closing punctuation only."""
+    if not rest or " " in rest or len(rest) > 4:
+        return False
+    return all(char in CLOSING for char in rest[1:])
+
+
+def _fits_whole(text: str, style: Any, squeeze: frozenset[int], max_width: float) -> Any:
     from weasyprint.text.ffi import TO_UNITS, pango
     from weasyprint.text.line_break import first_line_metrics, line_size
 
@@ -358,9 +387,43 @@ def split_first_line(
     layout.set_text(text.rstrip(" "))
     first_line, index = layout.get_first_line()
     if index is not None or line_size(first_line, style)[0] > max_width:
-        return result
+        return None
     space_collapse = style["white_space"] in ("normal", "nowrap", "pre-line")
     return first_line_metrics(first_line, text.rstrip(" "), layout, None, space_collapse, style)
+
+
+def _pull_back(text: str, head: str, style: Any, max_width: float) -> Any:
+    # Only the line's own punctuation: the rest stays full-width, so that the drawn line ends where
+    # its last glyph's box ends (text extraction boxes a squeezed glyph with its full width).
+    squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
+    if not squeeze:
+        return None
+    return _fits_whole(text, style, squeeze, max_width)
+
+
+def _push(text: str, head: str, style: Any, context: Any, max_width: float, result: Any) -> Any:
+    width = result[3]
+    font_size = style["font_size"]
+    shorter = _ORIGINAL["split_first_line"](
+        text, style, context, width - 0.01 * font_size, 0, is_line_start=False, minimum=False
+    )
+    resume = shorter[2]
+    if resume is None or resume >= result[2] or shorter[3] > width - 0.01 * font_size:
+        return None
+    encoded = text.encode()
+    line = encoded[: shorter[1]].decode().rstrip(" ")
+    rest = encoded[resume:].decode()
+    if not line or not rest or rest[0] in LINE_START or lone_rest(rest.rstrip(" ")):
+        return None
+    gaps = units(line) - 1
+    limit = SAFE_SPACING if EXTEND.search(line) else PUSH_SPACING  # as justify_line will allow
+    if not is_cjk(line) or gaps <= 0 or (max_width - shorter[3]) / gaps > limit * font_size:
+        return None
+    return shorter
+
+
+# Characters that may not start a line (避头尾), checked again on every pushed break.
+LINE_START = "，。、；：？！”’）》〉」』】〕"
 
 
 # -- installation ----------------------------------------------------------------------------------
