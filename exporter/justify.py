@@ -14,8 +14,10 @@ the paragraph ends one line earlier. The same holds for a character left alone w
 punctuation ("司。"); when squeezing does not make room, the line breaks one opportunity earlier so
 the last line gets two characters or more, if the line stays justified within PUSH_SPACING.
 
-It is installed only around the PDF render (:func:`installed`), by replacing two module globals of
-``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``) and restoring them afterwards.
+It is installed only around the PDF render (:func:`installed`), by replacing module globals of
+``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``, ``split_text_box``) and
+``weasyprint.layout.block`` (``iter_line_boxes``, which marks a paragraph's last text box) and
+restoring them afterwards.
 It relies on WeasyPrint internals, so it is pinned: :func:`check_pins` compares the WeasyPrint version
 and a hash of the source of every function it replaces or relies on with the values it was written
 for, and refuses to run (a :class:`~exporter.errors.RenderError`) when any differs.
@@ -47,6 +49,8 @@ PINNED: dict[str, str] = {
     "weasyprint.text.line_break.Layout.set_text": "fe23ca9937dbf520",
     "weasyprint.text.line_break.Layout.reactivate": "0b89ee097104b713",
     "weasyprint.draw.text.draw_first_line": "1bb8eae6d88e71b1",
+    "weasyprint.layout.inline.iter_line_boxes": "04aec48abfcad809",
+    "weasyprint.formatting_structure.boxes.Box.copy": "22622e6493869089",
 }
 
 SPACES = " \u00a0"
@@ -105,7 +109,11 @@ def _resolve(dotted: str) -> Any:
         for name in parts[cut:]:
             obj = getattr(obj, name)
         # While installed, the module globals are this module's replacements: pin the originals.
-        replaced = {justify_line: "justify_line", split_first_line: "split_first_line"}
+        replaced = {
+            justify_line: "justify_line",
+            split_first_line: "split_first_line",
+            split_text_box: "split_text_box",
+        }
         return _ORIGINAL[replaced[obj]] if obj in replaced else obj
     raise ImportError(dotted)
 
@@ -339,21 +347,24 @@ def split_first_line(
     """WeasyPrint's split_first_line, but a paragraph does not end with a lone character, alone or
     with its closing punctuation ("放", "司。", see :func:`lone_rest`):
 
-    1. the rest is pulled back onto the line when setting the line's full-width punctuation (and the
-       rest's own) half-width (``halt``) makes room for it (标点挤压);
+    1. the rest is pulled back onto the line when setting the line's full-width punctuation
+       half-width (``halt``) makes room for it (标点挤压); the rest's own punctuation stays full-width,
+       as text extraction boxes a squeezed glyph with its full width (a squeezed full stop at the end
+       of the line would seem to stick out of the column);
     2. otherwise the line breaks at its previous break opportunity, so one more character goes to
        the last line, when the justification of the shorter line stays within
        :data:`PUSH_SPACING` (the line stays flush).
 
-    Both only accept a line that Pango broke at a legal break opportunity (UAX #14, which keeps
-    避头尾): a result that needed ``overflow-wrap`` to break inside a word is refused, so no line
-    starts with closing punctuation.
+    Only the paragraph's last text box (see :func:`iter_line_boxes`) is treated so: the rest of
+    an earlier one is not the paragraph's end. Both only accept a line that Pango broke at a legal
+    break opportunity (UAX #14, which keeps 避头尾): a pushed break that needed ``overflow-wrap``
+    to break inside a word, or that would start a line with closing punctuation, is refused.
     """
     result = _ORIGINAL["split_first_line"](
         text, style, context, max_width, justification_spacing, is_line_start=is_line_start, minimum=minimum
     )
     resume = result[2]
-    if resume is None or max_width is None or minimum or style["text_align_all"] != "justify":
+    if not _AT_END or resume is None or max_width is None or minimum or style["text_align_all"] != "justify":
         return result
     encoded = text.encode()
     rest = encoded[resume:].decode().rstrip(" ")
@@ -426,6 +437,40 @@ def _push(text: str, head: str, style: Any, context: Any, max_width: float, resu
 LINE_START = "，。、；：？！”’）》〉」』】〕"
 
 
+# -- the paragraph's last text box ------------------------------------------------------------------
+
+PARAGRAPH_END = "exporter_paragraph_end"  # attribute of a block's last text box (kept by Box.copy)
+_AT_END = False  # whether split_first_line is splitting a paragraph's last text box
+
+
+def _last_text(box: Any) -> Any:
+    while isinstance(box, _CONTAINERS):
+        children = [child for child in box.children if child.is_in_normal_flow()]
+        if not children:
+            return None
+        box = children[-1]
+    return box if isinstance(box, _TEXT) else None
+
+
+def iter_line_boxes(context: Any, box: Any, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint's iter_line_boxes (the lines of a block's inline content, ``box`` its LineBox),
+    with the block's last text box marked: only there is the rest of a text the paragraph's end."""
+    last = _last_text(box)
+    if last is not None:
+        setattr(last, PARAGRAPH_END, True)
+    return _ORIGINAL["iter_line_boxes"](context, box, *args, **kwargs)
+
+
+def split_text_box(context: Any, box: Any, available_width: Any, skip: Any, is_line_start: bool = True) -> Any:
+    """WeasyPrint's split_text_box, telling split_first_line whether ``box`` ends its paragraph."""
+    global _AT_END
+    _AT_END = getattr(box, PARAGRAPH_END, False)
+    try:
+        return _ORIGINAL["split_text_box"](context, box, available_width, skip, is_line_start)
+    finally:
+        _AT_END = False
+
+
 # -- installation ----------------------------------------------------------------------------------
 
 _ORIGINAL: dict[str, Any] = {}
@@ -436,7 +481,7 @@ def installed() -> Iterator[None]:
     """Within: WeasyPrint justifies CJK lines inter-character and squeezes punctuation."""
     global _TEXT, _CONTAINERS, _TO_UNITS
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import inline
+    from weasyprint.layout import block, inline
     from weasyprint.text.ffi import TO_UNITS
 
     _TEXT, _CONTAINERS, _TO_UNITS = boxes.TextBox, (boxes.LineBox, boxes.InlineBox), TO_UNITS
@@ -446,10 +491,16 @@ def installed() -> Iterator[None]:
     check_pins()
     _ORIGINAL["justify_line"] = inline.justify_line
     _ORIGINAL["split_first_line"] = inline.split_first_line
+    _ORIGINAL["split_text_box"] = inline.split_text_box
+    _ORIGINAL["iter_line_boxes"] = block.iter_line_boxes
     inline.justify_line = justify_line
     inline.split_first_line = split_first_line
+    inline.split_text_box = split_text_box
+    block.iter_line_boxes = iter_line_boxes
     try:
         yield
     finally:
         inline.justify_line = _ORIGINAL["justify_line"]
         inline.split_first_line = _ORIGINAL["split_first_line"]
+        inline.split_text_box = _ORIGINAL["split_text_box"]
+        block.iter_line_boxes = _ORIGINAL["iter_line_boxes"]
