@@ -360,6 +360,14 @@ def split_first_line(
     break opportunity (UAX #14, which keeps 避头尾): a pushed break that needed ``overflow-wrap``
     to break inside a word, or that would start a line with closing punctuation, is refused.
     """
+    key = (text, max_width, is_line_start, id(style))
+    hint = _HINTS.get(key) if _AT_END and not minimum and style["text_align_all"] == "justify" else None
+    if hint is not None:  # the same text was split at the same width before (column balancing)
+        found = (
+            _pull_back(text, hint[1], style, max_width) if hint[0] == "pull" else _push(text, style, context, *hint[1:])
+        )
+        if found is not None:
+            return found
     result = _ORIGINAL["split_first_line"](
         text, style, context, max_width, justification_spacing, is_line_start=is_line_start, minimum=minimum
     )
@@ -371,7 +379,22 @@ def split_first_line(
     if not lone_rest(rest):
         return result
     head = encoded[:resume].decode()
-    return _pull_back(text, head, style, max_width) or _push(text, head, style, context, max_width, result) or result
+    squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
+    found = _pull_back(text, squeeze, style, max_width)
+    if found is not None:
+        _HINTS[key] = ("pull", squeeze)
+        return found
+    found = _push(text, style, context, max_width, resume, result[3])
+    if found is not None:
+        _HINTS[key] = ("push", max_width, resume, result[3])
+        return found
+    return result
+
+
+# Decisions of split_first_line by (text, max_width, is_line_start, id(style)), only hints (every
+# hinted result is checked again): column balancing lays the same paragraphs out many times, and
+# the hint saves the split that would be thrown away. Emptied when the extension is uninstalled.
+_HINTS: dict[tuple[str, float, bool, int], tuple[Any, ...]] = {}
 
 
 # Closing punctuation that may follow a lone last character on its line ("司。", "司”。").
@@ -403,23 +426,23 @@ def _fits_whole(text: str, style: Any, squeeze: frozenset[int], max_width: float
     return first_line_metrics(first_line, text.rstrip(" "), layout, None, space_collapse, style)
 
 
-def _pull_back(text: str, head: str, style: Any, max_width: float) -> Any:
+def _pull_back(text: str, squeeze: frozenset[int], style: Any, max_width: float) -> Any:
     # Only the line's own punctuation: the rest stays full-width, so that the drawn line ends where
     # its last glyph's box ends (text extraction boxes a squeezed glyph with its full width).
-    squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
     if not squeeze:
         return None
     return _fits_whole(text, style, squeeze, max_width)
 
 
-def _push(text: str, head: str, style: Any, context: Any, max_width: float, result: Any) -> Any:
-    width = result[3]
+def _push(text: str, style: Any, context: Any, max_width: float, first_resume: int, width: float) -> Any:
+    """The line broken at its previous break opportunity (its natural break: ``first_resume``,
+    ``width``), if that is a legal break and the shorter line stays flush; else None."""
     font_size = style["font_size"]
     shorter = _ORIGINAL["split_first_line"](
         text, style, context, width - 0.01 * font_size, 0, is_line_start=False, minimum=False
     )
     resume = shorter[2]
-    if resume is None or resume >= result[2] or shorter[3] > width - 0.01 * font_size:
+    if resume is None or resume >= first_resume or shorter[3] > width - 0.01 * font_size:
         return None
     encoded = text.encode()
     line = encoded[: shorter[1]].decode().rstrip(" ")
@@ -504,3 +527,4 @@ def installed() -> Iterator[None]:
         inline.split_first_line = _ORIGINAL["split_first_line"]
         inline.split_text_box = _ORIGINAL["split_text_box"]
         block.iter_line_boxes = _ORIGINAL["iter_line_boxes"]
+        _HINTS.clear()
