@@ -223,6 +223,17 @@ def test_no_push_that_would_make_the_line_too_loose() -> None:
     assert_justified(found, 106.0)
 
 
+@pytest.mark.parametrize("width", [120.0, 126.0])
+def test_only_the_paragraphs_end_is_pulled_back_or_pushed(width: float) -> None:
+    """A text box whose rest would be 放。 but which another (bold) one follows does not end the
+    paragraph: its lines break as WeasyPrint alone breaks them."""
+    source = CLOSED + "<b>另据统计，全年新设市场主体有望再创新高</b>"
+    plain = CLOSED + "另据统计，全年新设市场主体有望再创新高"
+    found = assert_clean(render(source, width), plain)
+    assert [line.text for line in found] == [line.text for line in lines(render(source, width, extension=False))]
+    assert_justified(found, width)
+
+
 @pytest.mark.parametrize(
     ("rest", "lone"),
     [("放", True), ("放。", True), ("说”。", True), ("。", True), ("释放。", False), ("A B", False), ("", False)],
