@@ -362,7 +362,7 @@ def split_first_line(
     """
     key = (text, max_width, is_line_start, id(style))
     hint = _HINTS.get(key) if _AT_END and not minimum and style["text_align_all"] == "justify" else None
-    if hint is not None:  # the same text was split at the same width before (column balancing)
+    if hint is not None and max_width is not None:  # split at this width before (column balancing)
         found = (
             _pull_back(text, hint[1], style, max_width) if hint[0] == "pull" else _push(text, style, context, *hint[1:])
         )
@@ -394,7 +394,7 @@ def split_first_line(
 # Decisions of split_first_line by (text, max_width, is_line_start, id(style)), only hints (every
 # hinted result is checked again): column balancing lays the same paragraphs out many times, and
 # the hint saves the split that would be thrown away. Emptied when the extension is uninstalled.
-_HINTS: dict[tuple[str, float, bool, int], tuple[Any, ...]] = {}
+_HINTS: dict[tuple[str, float | None, bool, int], tuple[Any, ...]] = {}
 
 
 # Closing punctuation that may follow a lone last character on its line ("司。", "司”。").
