@@ -10,10 +10,14 @@ still gives the source text. Lines without CJK characters keep WeasyPrint's own 
 Punctuation squeezing: when the rest of a justified paragraph after a line break would be one lone
 character, the full-width punctuation of the line (，。、；：“”《》…, drawn in a full em with a half
 blank) is set half-width with the OpenType ``halt`` feature, and if that makes the lone character fit,
-the paragraph ends one line earlier.
+the paragraph ends one line earlier. The same holds for a character left alone with its closing
+punctuation ("司。"); when squeezing does not make room, the line breaks one opportunity earlier so
+the last line gets two characters or more, if the line stays justified within PUSH_SPACING.
 
-It is installed only around the PDF render (:func:`installed`), by replacing two module globals of
-``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``) and restoring them afterwards.
+It is installed only around the PDF render (:func:`installed`), by replacing module globals of
+``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``, ``split_text_box``) and
+``weasyprint.layout.block`` (``iter_line_boxes``, which marks a paragraph's last text box) and
+restoring them afterwards.
 It relies on WeasyPrint internals, so it is pinned: :func:`check_pins` compares the WeasyPrint version
 and a hash of the source of every function it replaces or relies on with the values it was written
 for, and refuses to run (a :class:`~exporter.errors.RenderError`) when any differs.
@@ -45,6 +49,8 @@ PINNED: dict[str, str] = {
     "weasyprint.text.line_break.Layout.set_text": "fe23ca9937dbf520",
     "weasyprint.text.line_break.Layout.reactivate": "0b89ee097104b713",
     "weasyprint.draw.text.draw_first_line": "1bb8eae6d88e71b1",
+    "weasyprint.layout.inline.iter_line_boxes": "04aec48abfcad809",
+    "weasyprint.formatting_structure.boxes.Box.copy": "22622e6493869089",
 }
 
 SPACES = " \u00a0"
@@ -103,7 +109,11 @@ def _resolve(dotted: str) -> Any:
         for name in parts[cut:]:
             obj = getattr(obj, name)
         # While installed, the module globals are this module's replacements: pin the originals.
-        replaced = {justify_line: "justify_line", split_first_line: "split_first_line"}
+        replaced = {
+            justify_line: "justify_line",
+            split_first_line: "split_first_line",
+            split_text_box: "split_text_box",
+        }
         return _ORIGINAL[replaced[obj]] if obj in replaced else obj
     raise ImportError(dotted)
 
@@ -334,22 +344,75 @@ def split_first_line(
     is_line_start: bool = True,
     minimum: bool = False,
 ) -> Any:
-    """WeasyPrint's split_first_line, but a lone last character is pulled back onto the line when
-    setting the line's full-width punctuation half-width (``halt``) makes room for it."""
+    """WeasyPrint's split_first_line, but a paragraph does not end with a lone character, alone or
+    with its closing punctuation ("放", "司。", see :func:`lone_rest`):
+
+    1. the rest is pulled back onto the line when setting the line's full-width punctuation
+       half-width (``halt``) makes room for it (标点挤压); the rest's own punctuation stays full-width,
+       as text extraction boxes a squeezed glyph with its full width (a squeezed full stop at the end
+       of the line would seem to stick out of the column);
+    2. otherwise the line breaks at its previous break opportunity, so one more character goes to
+       the last line, when the justification of the shorter line stays within
+       :data:`PUSH_SPACING` (the line stays flush).
+
+    Only the paragraph's last text box (see :func:`iter_line_boxes`) is treated so: the rest of
+    an earlier one is not the paragraph's end. Both only accept a line that Pango broke at a legal
+    break opportunity (UAX #14, which keeps 避头尾): a pushed break that needed ``overflow-wrap``
+    to break inside a word, or that would start a line with closing punctuation, is refused.
+    """
+    key = (text, max_width, is_line_start, id(style))
+    hint = _HINTS.get(key) if _AT_END and not minimum and style["text_align_all"] == "justify" else None
+    if hint is not None and max_width is not None:  # split at this width before (column balancing)
+        found = (
+            _pull_back(text, hint[1], style, max_width) if hint[0] == "pull" else _push(text, style, context, *hint[1:])
+        )
+        if found is not None:
+            return found
     result = _ORIGINAL["split_first_line"](
         text, style, context, max_width, justification_spacing, is_line_start=is_line_start, minimum=minimum
     )
     resume = result[2]
-    if resume is None or max_width is None or minimum or style["text_align_all"] != "justify":
+    if not _AT_END or resume is None or max_width is None or minimum or style["text_align_all"] != "justify":
         return result
     encoded = text.encode()
     rest = encoded[resume:].decode().rstrip(" ")
-    if len(rest) != 1 or not is_cjk(rest):
+    if not lone_rest(rest):
         return result
     head = encoded[:resume].decode()
     squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
-    if not squeeze:
-        return result
+    found = _pull_back(text, squeeze, style, max_width)
+    if found is not None:
+        _HINTS[key] = ("pull", squeeze)
+        return found
+    found = _push(text, style, context, max_width, resume, result[3])
+    if found is not None:
+        _HINTS[key] = ("push", max_width, resume, result[3])
+        return found
+    return result
+
+
+# Decisions of split_first_line by (text, max_width, is_line_start, id(style)), only hints (every
+# hinted result is checked again): column balancing lays the same paragraphs out many times, and
+# the hint saves the split that would be thrown away. Emptied when the extension is uninstalled.
+_HINTS: dict[tuple[str, float | None, bool, int], tuple[Any, ...]] = {}
+
+
+# Closing punctuation that may follow a lone last character on its line ("司。", "司”。").
+CLOSING = "，。、；：？！”’）》〉」』】〕…—·.,;:?!)]}\"'"
+# Push one character onto the last line only if the shorter line is then justified with at most this
+# much (em of the font) between two characters.
+PUSH_SPACING = 0.3
+
+
+def lone_rest(rest: str) -> bool:
+    """Whether ``rest`` (the text after a line break) would make a lone last line: one character,
+    alone or followed only by closing punctuation, or closing punctuation only."""
+    if not rest or " " in rest or len(rest) > 4:
+        return False
+    return all(char in CLOSING for char in rest[1:])
+
+
+def _fits_whole(text: str, style: Any, squeeze: frozenset[int], max_width: float) -> Any:
     from weasyprint.text.ffi import TO_UNITS, pango
     from weasyprint.text.line_break import first_line_metrics, line_size
 
@@ -358,9 +421,77 @@ def split_first_line(
     layout.set_text(text.rstrip(" "))
     first_line, index = layout.get_first_line()
     if index is not None or line_size(first_line, style)[0] > max_width:
-        return result
+        return None
     space_collapse = style["white_space"] in ("normal", "nowrap", "pre-line")
     return first_line_metrics(first_line, text.rstrip(" "), layout, None, space_collapse, style)
+
+
+def _pull_back(text: str, squeeze: frozenset[int], style: Any, max_width: float) -> Any:
+    # Only the line's own punctuation: the rest stays full-width, so that the drawn line ends where
+    # its last glyph's box ends (text extraction boxes a squeezed glyph with its full width).
+    if not squeeze:
+        return None
+    return _fits_whole(text, style, squeeze, max_width)
+
+
+def _push(text: str, style: Any, context: Any, max_width: float, first_resume: int, width: float) -> Any:
+    """The line broken at its previous break opportunity (its natural break: ``first_resume``,
+    ``width``), if that is a legal break and the shorter line stays flush; else None."""
+    font_size = style["font_size"]
+    shorter = _ORIGINAL["split_first_line"](
+        text, style, context, width - 0.01 * font_size, 0, is_line_start=False, minimum=False
+    )
+    resume = shorter[2]
+    if resume is None or resume >= first_resume or shorter[3] > width - 0.01 * font_size:
+        return None
+    encoded = text.encode()
+    line = encoded[: shorter[1]].decode().rstrip(" ")
+    rest = encoded[resume:].decode()
+    if not line or not rest or rest[0] in LINE_START or lone_rest(rest.rstrip(" ")):
+        return None
+    gaps = units(line) - 1
+    limit = SAFE_SPACING if EXTEND.search(line) else PUSH_SPACING  # as justify_line will allow
+    if not is_cjk(line) or gaps <= 0 or (max_width - shorter[3]) / gaps > limit * font_size:
+        return None
+    return shorter
+
+
+# Characters that may not start a line (避头尾), checked again on every pushed break.
+LINE_START = "，。、；：？！”’）》〉」』】〕"
+
+
+# -- the paragraph's last text box ------------------------------------------------------------------
+
+PARAGRAPH_END = "exporter_paragraph_end"  # attribute of a block's last text box (kept by Box.copy)
+_AT_END = False  # whether split_first_line is splitting a paragraph's last text box
+
+
+def _last_text(box: Any) -> Any:
+    while isinstance(box, _CONTAINERS):
+        children = [child for child in box.children if child.is_in_normal_flow()]
+        if not children:
+            return None
+        box = children[-1]
+    return box if isinstance(box, _TEXT) else None
+
+
+def iter_line_boxes(context: Any, box: Any, *args: Any, **kwargs: Any) -> Any:
+    """WeasyPrint's iter_line_boxes (the lines of a block's inline content, ``box`` its LineBox),
+    with the block's last text box marked: only there is the rest of a text the paragraph's end."""
+    last = _last_text(box)
+    if last is not None:
+        setattr(last, PARAGRAPH_END, True)
+    return _ORIGINAL["iter_line_boxes"](context, box, *args, **kwargs)
+
+
+def split_text_box(context: Any, box: Any, available_width: Any, skip: Any, is_line_start: bool = True) -> Any:
+    """WeasyPrint's split_text_box, telling split_first_line whether ``box`` ends its paragraph."""
+    global _AT_END
+    _AT_END = getattr(box, PARAGRAPH_END, False)
+    try:
+        return _ORIGINAL["split_text_box"](context, box, available_width, skip, is_line_start)
+    finally:
+        _AT_END = False
 
 
 # -- installation ----------------------------------------------------------------------------------
@@ -373,7 +504,7 @@ def installed() -> Iterator[None]:
     """Within: WeasyPrint justifies CJK lines inter-character and squeezes punctuation."""
     global _TEXT, _CONTAINERS, _TO_UNITS
     from weasyprint.formatting_structure import boxes
-    from weasyprint.layout import inline
+    from weasyprint.layout import block, inline
     from weasyprint.text.ffi import TO_UNITS
 
     _TEXT, _CONTAINERS, _TO_UNITS = boxes.TextBox, (boxes.LineBox, boxes.InlineBox), TO_UNITS
@@ -383,10 +514,17 @@ def installed() -> Iterator[None]:
     check_pins()
     _ORIGINAL["justify_line"] = inline.justify_line
     _ORIGINAL["split_first_line"] = inline.split_first_line
+    _ORIGINAL["split_text_box"] = inline.split_text_box
+    _ORIGINAL["iter_line_boxes"] = block.iter_line_boxes
     inline.justify_line = justify_line
     inline.split_first_line = split_first_line
+    inline.split_text_box = split_text_box
+    block.iter_line_boxes = iter_line_boxes
     try:
         yield
     finally:
         inline.justify_line = _ORIGINAL["justify_line"]
         inline.split_first_line = _ORIGINAL["split_first_line"]
+        inline.split_text_box = _ORIGINAL["split_text_box"]
+        block.iter_line_boxes = _ORIGINAL["iter_line_boxes"]
+        _HINTS.clear()

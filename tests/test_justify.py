@@ -169,9 +169,77 @@ def test_squeezing_pulls_a_lone_last_character_back() -> None:
 def test_no_squeezing_without_punctuation_to_squeeze() -> None:
     plain = "记者从市场监管部门获悉今年以来全市新设市场主体同比增长民营经济活力持续释放"
     for width in (100.0, 110.0, 120.0, 130.0):
-        assert [line.text for line in lines(render(plain, width))] == [
-            line.text for line in lines(render(plain, width, extension=False))
-        ]
+        # Nothing to squeeze, so nothing is pulled back: as many lines as WeasyPrint alone sets (a lone
+        # 放 instead takes 释 along from the line before, which stays flush).
+        found = assert_clean(render(plain, width), plain)
+        assert len(found) == len(lines(render(plain, width, extension=False)))
+        assert len(found[-1].text) > 1
+        assert_justified(found, width)
+
+
+CLOSED = "记者从市场监管部门获悉，今年以来，全市新设、注销、变更市场主体同比增长，民营经济活力持续释放。"
+
+
+def assert_clean(pdf: bytes, source: str) -> list[Line]:
+    """The paragraph extracts as its source, no line starts with closing punctuation (避头尾), and
+    every line but the last reaches both column edges."""
+    assert text(pdf, source) == source
+    found = lines(pdf)
+    assert not [line for line in found if line.text[:1] in LINE_START], found
+    return found
+
+
+def test_squeezing_pulls_back_a_character_with_its_closing_punctuation() -> None:
+    """At 126 pt WeasyPrint alone ends the paragraph with 放。; half-width punctuation on the line
+    before (the comma after 长) makes room for both, and the paragraph ends one line earlier."""
+    before = lines(render(CLOSED, 126.0, extension=False))
+    assert before[-1].text == "放。"
+    pdf = render(CLOSED, 126.0)
+    after = assert_clean(pdf, CLOSED)
+    assert len(after) == len(before) - 1
+    assert after[-1].text.endswith("持续释放。") and len(after[-1].text) > 2
+    assert after[-1].x_max <= LEFT + 126.0 + TOLERANCE  # the squeezed line does not stick out
+    assert_justified(after, 126.0)
+
+
+@pytest.mark.parametrize("width", [120.0, 124.0, 154.0])
+def test_a_character_with_its_closing_punctuation_gets_company(width: float) -> None:
+    """Where squeezing cannot make room, the line before breaks one character earlier and stays
+    justified flush: the last line holds two characters and the full stop."""
+    before = lines(render(CLOSED, width, extension=False))
+    assert before[-1].text == "放。"
+    after = assert_clean(render(CLOSED, width), CLOSED)
+    assert len(after) == len(before)
+    assert after[-1].text == "释放。"
+    assert_justified(after, width)
+
+
+def test_no_push_that_would_make_the_line_too_loose() -> None:
+    """At 106 pt the line before 放。 holds nine characters and no punctuation: breaking it earlier
+    would space it more than PUSH_SPACING, so the paragraph keeps its lines (and its flush lines)."""
+    source = "记者从市场监管部门获悉，今年以来，全市新设市场主体同比增长，民营经济活力持续释放。"
+    found = assert_clean(render(source, 106.0), source)
+    assert [line.text for line in found] == [line.text for line in lines(render(source, 106.0, extension=False))]
+    assert_justified(found, 106.0)
+
+
+@pytest.mark.parametrize("width", [120.0, 126.0])
+def test_only_the_paragraphs_end_is_pulled_back_or_pushed(width: float) -> None:
+    """A text box whose rest would be 放。 but which another (bold) one follows does not end the
+    paragraph: its lines break as WeasyPrint alone breaks them."""
+    source = CLOSED + "<b>另据统计，全年新设市场主体有望再创新高</b>"
+    plain = CLOSED + "另据统计，全年新设市场主体有望再创新高"
+    found = assert_clean(render(source, width), plain)
+    assert [line.text for line in found] == [line.text for line in lines(render(source, width, extension=False))]
+    assert_justified(found, width)
+
+
+@pytest.mark.parametrize(
+    ("rest", "lone"),
+    [("放", True), ("放。", True), ("说”。", True), ("。", True), ("释放。", False), ("A B", False), ("", False)],
+)
+def test_lone_rest(rest: str, lone: bool) -> None:
+    assert justify.lone_rest(rest) is lone
 
 
 # -- the pin ----------------------------------------------------------------------------------------

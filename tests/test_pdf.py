@@ -391,7 +391,9 @@ def test_rare_characters_render_with_the_fallback_chain(tmp_path: Path) -> None:
     for prefix in prefixes:
         assert any(n.startswith(prefix) for n in names), (prefix, names)
     assert all(n in FACES or n.startswith(prefixes) for n in names), names
-    extracted = squeeze(run("pdftotext", "-enc", "UTF-8", pdf, "-"))
+    # -raw: in drawing order, so the run reads as one even where a line break cuts it and pdftotext's
+    # reading order puts another column's line between the two halves.
+    extracted = squeeze(run("pdftotext", "-raw", "-enc", "UTF-8", pdf, "-"))
     assert f"生僻字{RARE}{SECOND}" in extracted
     assert RARE[0] in extracted
 
