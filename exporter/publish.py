@@ -65,7 +65,6 @@ RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never ch
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
 KEEP_RELEASES = 3
-LAST_BUILD = ".last-build"  # the latest build's release and problems, for /_status (exporter.serve)
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
          "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
 
@@ -160,23 +159,6 @@ class Releases:
         if not release:
             return {}
         return manifest_file.read(self.root / f"{release}.json")
-
-    def record_last_build(self, result: BuildResult) -> None:
-        """Note the release served and this build's problems in ``.last-build`` for /_status: a build that
-        publishes nothing new (a published issue broke and is kept) leaves the manifest as it was."""
-        problems = {k: [str(p) for p in v] for k, v in sorted(result.problems.items())}
-        data = json.dumps({"release": result.release, "problems": problems}, sort_keys=True).encode()
-        path = self.root / LAST_BUILD
-        try:
-            if path.read_bytes() == data:
-                return
-        except OSError:
-            pass
-        try:
-            atomic_write(path, data)
-        except OSError:  # /_status then falls back to the manifest's problems; the build itself is fine
-            with contextlib.suppress(OSError):
-                path.unlink()
 
     def release_dir(self, release: str) -> Path:
         return self.root / release
@@ -398,19 +380,18 @@ def _build(
     started: float,
 ) -> BuildResult:
     result = BuildResult()
-    base_url = (options or {}).get("base_url")
-    base_url = str(base_url) if base_url else None
+    base_url = str(options["base_url"]) if options.get("base_url") else None
     with releases.lock():
         releases.clear_staging()
         renderers = order([get(name) for name in formats])
-        env_key = environment_key(formats, templates_dir, renderers, options or {})
+        env_key = environment_key(formats, templates_dir, renderers, options)
         release = Release(list(REGISTRY))
         current = releases.manifest()
         staging = releases.new_staging()
         early: dict[str, _Started] = {}
         try:
             early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
-                                 formats, templates_dir, options or {}, release)  # fmt: skip
+                                 formats, templates_dir, options, release)  # fmt: skip
             plan = _plan(Path(content_root), releases, current, env_key, now, result, base_url)
             result.next_embargo = next_embargo(plan.hidden, now)
             publication_text = load.publication_bytes(Path(content_root), base_url)
@@ -429,9 +410,8 @@ def _build(
                 result.reused = [i.id for i in plan.issues]
                 result.files = len(current.get("files", {}))
                 result.seconds = time.perf_counter() - started
-                releases.record_last_build(result)
                 return result
-            ctx = RenderContext(plan, renderers, formats, staging, releases, current, templates_dir, options or {},
+            ctx = RenderContext(plan, renderers, formats, staging, releases, current, templates_dir, options,
                                 say, result, early, release)  # fmt: skip
             manifest, carried = _Render(ctx).run()
             # A render failure is retried by the next build: do not record the edition as done.
@@ -445,7 +425,6 @@ def _build(
             raise
         result.changed = release_id != result.release
         result.release = release_id
-        releases.record_last_build(result)
         with contextlib.suppress(OSError):  # published already; what is left is removed by the next build
             releases.collect_garbage()
     result.seconds = time.perf_counter() - started

@@ -23,8 +23,8 @@ What a client gets:
 - ``Cache-Control``: feeds, catalogs and pages may be cached 5 minutes, other files an hour; the ETag
   makes the revalidation after that cheap;
 - ``/_status``: the release served, when it was built, the issues it publishes and the problems the
-  latest build reported (``.OUT.releases/.last-build``, written by every build, so a build that
-  published nothing new still updates them), plus the scheduler's state when the service runs it
+  latest build reported (the manifest: a build whose problems changed records the release again),
+  plus the scheduler's state when the service runs it
   (``exporter run``). Only for clients in the allowed networks (loopback unless ``--status-from``
   says otherwise), 403 for the rest; no absolute server path and no embargoed issue id in it.
 
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import os
 import re
 import stat
@@ -65,7 +64,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from exporter import manifest as manifest_file
 from exporter import paths
-from exporter.publish import LAST_BUILD
 
 STATUS_PATH = "/_status"
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # who may read /_status unless told otherwise
@@ -371,33 +369,23 @@ class Output:
         root = self.root()
         if root is None:
             return {"release": None, "built": None, "published": [], "problems": {}, "files": 0}
-        manifest = self.manifest(root)
+        # Read afresh, not from the cache: a build whose problems changed records the same release again.
+        release = os.path.basename(root)
+        path = Path(os.path.dirname(root)) / f"{release}.json"
+        manifest = manifest_file.read(path, release) if self.out.is_symlink() else {}
         built = None
         if manifest:
             try:
-                built = _iso(os.stat(os.path.join(os.path.dirname(root), f"{os.path.basename(root)}.json")).st_mtime)
+                built = _iso(path.stat().st_mtime)
             except OSError:
                 built = None
-        release = manifest.get("release") or os.path.basename(root)
         return {
-            "release": release,
+            "release": manifest.get("release") or release,
             "built": built,
             "published": sorted(manifest.get("issues", {}), reverse=True),
-            "problems": self.problems(root, release, manifest),
+            "problems": manifest.get("problems", {}),
             "files": len(manifest.get("files", {})),
         }
-
-    def problems(self, root: str, release: str, manifest: dict[str, Any]) -> Any:
-        """The latest build's problems: a build that publishes nothing new (a published issue breaks
-        and is kept) leaves the manifest as it was, but records them in ``.last-build``."""
-        try:
-            with open(os.path.join(os.path.dirname(root), LAST_BUILD), "rb") as handle:
-                latest = json.load(handle)
-        except (OSError, ValueError):
-            latest = None
-        if isinstance(latest, dict) and latest.get("release") == release and isinstance(latest.get("problems"), dict):
-            return latest["problems"]
-        return manifest.get("problems", {})
 
     def private_roots(self) -> list[str]:
         """The server's folders, which /_status names relative to them."""
