@@ -48,6 +48,21 @@ def page_ordinal(number: int) -> str:
     return f"第{number}版"
 
 
+def jump_to(label: str) -> str:
+    """（转第2版）: the jump line under an article that goes on at ``label`` (a 版 or "第1版续")."""
+    return f"（转{label}）"
+
+
+def continued(ordinal: str) -> str:
+    """第1版续: how jump lines and running heads name a 版's sheets after its first."""
+    return f"{ordinal}续"
+
+
+def jump_from(number: int) -> str:
+    """（接第1版）: the head of a sheet that goes on with an article of 版 ``number``."""
+    return f"（接{page_ordinal(number)}）"
+
+
 def page_code(number: int) -> str:
     """01版: how lists of pages and 导读 entries name a page."""
     return f"{number:02d}版"

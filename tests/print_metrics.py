@@ -63,6 +63,7 @@ PDF_MARGINS_MM = (20.0, 15.0, 16.0, 15.0)
 LINE_START_FORBIDDEN = "，。、；：？！”）》"
 CLOSING = LINE_START_FORBIDDEN + "’」』〕】…—·.,;:?!)\"'"
 BAN_RE = re.compile(r"第\s*(\d+)\s*版")
+OTHER_BAN_RE = re.compile(r"（[转接][^）]*）|第\s*\d+\s*版续")
 FLUSH_TOLERANCE = 0.5  # pt
 HEIGHT_TOLERANCE = 0.3  # pt of word-box height
 EDGE_TOLERANCE = 1.0  # pt: lines of one column share a left edge within this
@@ -389,10 +390,13 @@ def empty_share(page: Page, area: Box, pad: float = EMPTY_PAD) -> float:
 
 
 def running_ban(page: Page, area: Box) -> str | None:
-    """The 版 the page's running heads (text in the top or bottom margin) name, e.g. "第3版"."""
+    """The 版 the page's running heads (text in the top or bottom margin) name, e.g. "第3版".
+
+    Jump lines name other 版 ("（接第3版）", "（转第4版）"), and so does the head of a sheet a short
+    版 shares with the end of a long one ("第3版续"): those do not count."""
     for line in page.lines:
         if line.y1 <= area.y0 + 1 or line.y0 >= area.y1 - 1:
-            found = BAN_RE.search(line.text)
+            found = BAN_RE.search(OTHER_BAN_RE.sub("", line.text))
             if found:
                 return f"第{int(found.group(1))}版"
     return None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -237,6 +238,42 @@ def pair_lone_shorts(blocks: list[Block]) -> list[Block]:
     return out
 
 
+# How much of an A3 sheet a 版 fills, estimated from its text (measured on the corpus and seed issues:
+# 4,330-4,730 characters of body text fill a sheet, whatever the article lengths).
+CHARS_PER_SHEET = 4500
+ARTICLE_CHARS = 60  # a headline, byline and rule weigh about this many characters
+PHOTO_SHEET = 0.2  # a photo with its caption: at most 95 mm deep of the 384 mm type area
+MASTHEAD_SHEET = 0.2  # the masthead, 导读 and coverage line on the front sheet
+SHARE_AT_MOST = 0.9  # a 版 estimated to fill more of a sheet never shares one
+SHARE_AFTER = 1.25  # ... and shares only with a 版 estimated this long, which surely has run on
+
+
+def fill(page: Page, front: bool = False) -> float:
+    """The estimated share of a sheet the 版 ``page`` fills (1.5 = one sheet and a half)."""
+    chars = sum(len(a.text) + ARTICLE_CHARS for a in page.articles)
+    photos = sum(len(a.images) for a in page.articles)
+    return chars / CHARS_PER_SHEET + photos * PHOTO_SHEET + (MASTHEAD_SHEET if front else 0.0)
+
+
+def sharing(issue: Issue) -> set[int]:
+    """The 版 whose articles may be set on the last sheet of the 版 before them (转版).
+
+    A short 版 after a long one: the long 版 runs on over sheets of its own, and its last sheet, often
+    half empty, also takes the short 版's articles, under the continued text and a rule, when they fit
+    there whole (``break-inside: avoid``: else they start a sheet of their own, as every other 版). The
+    sheet's running head names the short 版, which starts there; the jump line on the sheet before
+    names it too (:mod:`exporter.jumps`). The estimates only choose the candidates: the layout decides,
+    and :func:`check_layout` refuses a 版 that would start on another 版's first sheet.
+    """
+    shared: set[int] = set()
+    for i, (before, page) in enumerate(itertools.pairwise(issue.pages)):
+        if before.number in shared:
+            continue
+        if fill(before, front=i == 0) >= SHARE_AFTER and fill(page) <= SHARE_AT_MOST:
+            shared.add(page.number)
+    return shared
+
+
 def continuation_label(number: int) -> str:
     """第1版续: how jump lines name the continuation sheet(s) of 版 ``number``.
 
@@ -245,7 +282,7 @@ def continuation_label(number: int) -> str:
     foot of a sheet sends the reader to the next one, "（接第1版）" at its head names the 版 the
     article comes from.
     """
-    return f"{texts.page_ordinal(number)}续"
+    return texts.continued(texts.page_ordinal(number))
 
 
 def keywords(pub: Publication, issue: Issue) -> list[str]:
@@ -294,8 +331,9 @@ def issue_html(job: Job, issue: Issue) -> str:
         description=description,
         keywords=keywords(pub, issue),
         layouts={page.number: layout(page) for page in issue.pages},
-        jump_to={p.number: css_string(f"（转{continuation_label(p.number)}）") for p in issue.pages},
-        jump_from={p.number: css_string(f"（接{texts.page_ordinal(p.number)}）") for p in issue.pages},
+        jump_to={p.number: css_string(texts.jump_to(continuation_label(p.number))) for p in issue.pages},
+        jump_from={p.number: css_string(texts.jump_from(p.number)) for p in issue.pages},
+        sharing=sharing(issue),
         uncarried=[texts.page_code(n) for n in uncarried],
         img_src=img_src,
         page_href=page_href,
@@ -449,11 +487,11 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
     import weasyprint
 
-    from exporter import justify
+    from exporter import jumps, justify
     from exporter.fetch import BASE_URL, issue_fetcher, refused_type
 
     base_url = BASE_URL  # not the folder's path: image names in the PDF are hashes of their URLs
-    with capture_weasyprint_logs() as messages, justify.installed():
+    with capture_weasyprint_logs() as messages, justify.installed(), jumps.installed():
         try:
             source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
             # <link rel=attachment> would embed a file in the PDF: never, whatever it points at.
@@ -465,6 +503,14 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
             if attachments:
                 return Outcome(error=f"refused to embed attachments: {', '.join(attachments)}")
             document = source.render(**WRITE_OPTIONS)
+            crowded = crowded_starts(document)
+            if crowded:  # a 版 the estimate let share a sheet started on another 版's first one
+                for section in crowded:
+                    html = html.replace(
+                        f'<section class="ban shares" id="{section}"', f'<section class="ban" id="{section}"'
+                    )
+                source = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=issue_fetcher(base_dir))
+                document = source.render(**WRITE_OPTIONS)
             problem = check_layout(document)
             if problem:
                 return Outcome(error=problem)
@@ -475,6 +521,34 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
         return Outcome(error="WeasyPrint reported: " + " | ".join(dict.fromkeys(messages)))
     families = sorted({font.family for font in document.fonts.values()})
     return Outcome(pdf=pdf, pages=len(document.pages), font_families=families)
+
+
+def crowded_starts(document: Any) -> list[str]:
+    """The ids of the 版 sections that start on a sheet where another 版 started before them.
+
+    Every 版 starts on a sheet whose running head names it: the first 版 starting on a sheet. A 版
+    that shares a sheet (:func:`sharing`) must start on a sheet another 版 ran on to, not started on.
+    """
+    crowded: list[str] = []
+    for page in document.pages:
+        starts = [
+            section.element.get("id")
+            for section in _shallow(page._page_box, depth=3)
+            if section.element_tag == "section"
+            and section.children
+            and section.children[0].element is not None
+            and section.children[0].element.get("class") == "ban-start"
+        ]
+        crowded += starts[1:]
+    return crowded
+
+
+def _shallow(box: Any, depth: int) -> Iterator[Any]:
+    """``box`` and its descendants down to ``depth`` levels (a 版 section is 3 below the page)."""
+    yield box
+    if depth:
+        for child in getattr(box, "children", ()):
+            yield from _shallow(child, depth - 1)
 
 
 def check_layout(document: Any) -> str:
