@@ -45,6 +45,29 @@ def epub(issue_id: str) -> str:
     return f"{issue_dir(issue_id)}{issue_id}.epub"
 
 
+PAGES = "pages/"  # an issue's 数字报 replica inside its folder: per-版 PDFs, sheet images, views
+
+
+def ban_pdf(issue_id: str, number: int) -> str:
+    """The PDF of 版 ``number`` alone (its sheets): ``issues/<id>/pages/01.pdf``."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}.pdf"
+
+
+def ban_view(issue_id: str, number: int) -> str:
+    """The view of 版 ``number``: its sheet images with a link over every article."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}.html"
+
+
+def ban_image(issue_id: str, number: int, sheet: int, thumb: bool = False) -> str:
+    """Sheet ``sheet`` (1-based) of 版 ``number`` as an image (~150 dpi), or its ~300 px thumbnail."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}-{sheet}{'-thumb' if thumb else ''}.webp"
+
+
+def ban_layout(issue_id: str) -> str:
+    """Where each article lies on each sheet (PDF points), and each sheet's 版: the views' source."""
+    return f"{issue_dir(issue_id)}{PAGES}layout.json"
+
+
 def cover(issue_id: str) -> str:
     return issue_dir(issue_id) + COVER_NAME
 
@@ -218,6 +241,16 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     ((media("<id>", "<file>"),), "the article photos, as the content folder has them"),
     ((pdf("<id>"),), "the print-style PDF edition"),
     ((epub("<id>"),), "the EPUB 3 edition"),
+    (
+        ("issues/<id>/pages/NN.html",),
+        "数字报 view of one page (版): its sheet images, every article a link over its columns, 版面导航",
+    ),
+    (("issues/<id>/pages/NN.pdf",), "the PDF of one page (版) alone; every PDF is linearised"),
+    (
+        ("issues/<id>/pages/NN-<k>.webp", "issues/<id>/pages/NN-<k>-thumb.webp"),
+        "each sheet of a page (版) as an image at 150 dpi and as a 300 px wide thumbnail",
+    ),
+    ((ban_layout("<id>"),), "where each article lies on each sheet (PDF points), the views' source"),
     ((cover("<id>"),), "the issue's cover (masthead, date, numbers, 导读), also used by OPDS"),
     ((SITE_CSS,), "the web pages' style sheet"),
     ((RSS, ATOM, JSON_FEED), "article feeds (RSS 2.0, Atom, JSON Feed 1.1)"),
@@ -244,11 +277,14 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
 
 
 def table_pattern(path: str) -> re.Pattern[str]:
-    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``NNNN``, ``*`` and ``…``."""
+    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``<k>``, ``NNNN``, ``NN``,
+    ``*`` and ``…``."""
     out = ""
-    for token in re.split(r"(<id>|<slug>|<file>|NNNN|\*|…)", path):
+    for token in re.split(r"(<id>|<slug>|<file>|<k>|NNNN|NN|\*|…)", path):
         out += {
             "<id>": r"[^/]+",
+            "<k>": r"[1-9][0-9]*",
+            "NN": r"[0-9]{2,}",
             "<slug>": r"[^/]+",
             "<file>": r".+",
             "NNNN": r"[0-9]{4}",

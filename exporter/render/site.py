@@ -89,6 +89,7 @@ class SiteRenderer(Base):
             downloads=self._downloads(job, issue, ""),
             cover=posixpath.basename(cover.path) if (cover := job.release.cover(issue.id)) else "",
             highlight_href=highlight_href,
+            nav=ban_nav(job, issue, None, paths.PAGES),
         )
         written.append(job.write(paths.issue_page(issue.id), html))
 
@@ -109,6 +110,11 @@ class SiteRenderer(Base):
                 next=articles[i + 1] if i + 1 < len(articles) else None,
                 img_src=img_src,
                 page_href=page_href,
+                ban_view=(
+                    paths.PAGES + posixpath.basename(view)
+                    if (view := paths.ban_view(issue.id, page.number)) in job.release
+                    else ""
+                ),
             )
             written.append(job.write(issue.article_path(article), html))
         return written
@@ -166,6 +172,105 @@ class SiteRenderer(Base):
         )
         written.append(job.write(paths.INDEX, html))
         return written
+
+
+# -- the 数字报 replica: 版 views and 版面导航 ------------------------------------------------------
+
+
+def ban_nav(job: Job, issue: Issue, current: int | None, prefix: str) -> dict[str, Any] | None:
+    """版面导航 for the issue page (``prefix`` "pages/", ``current`` None) or a 版 view ("", its number):
+    None when the build has no 版 views (the PDF's replica is off or the PDF is not built)."""
+    items = []
+    for page in issue.pages:
+        view = paths.ban_view(issue.id, page.number)
+        if view not in job.release:
+            return None
+        pdf = paths.ban_pdf(issue.id, page.number)
+        items.append(
+            {
+                "number": page.number,
+                "code": page.code,
+                "name": page.name,
+                "view": prefix + posixpath.basename(view),
+                "pdf": prefix + posixpath.basename(pdf) if pdf in job.release else "",
+                "current": page.number == current,
+            }
+        )
+    at = next((i for i, item in enumerate(items) if item["current"]), None)
+    return {
+        "items": items,
+        "prev": items[at - 1] if at is not None and at > 0 else None,
+        "next": items[at + 1] if at is not None and at + 1 < len(items) else None,
+    }
+
+
+def ban_views(job: Job, issue: Issue, layout: dict[str, Any]) -> list[Output]:
+    """``issues/<id>/pages/NN.html`` for every 版: its sheet images, each article a link over every
+    rectangle it covers there (in percent of the image, so the links scale with it), and 版面导航.
+
+    ``layout`` is the PDF's geometry (:func:`exporter.replica.geometry`) with each sheet's image names
+    and pixel size, as the PDF renderer writes it to ``issues/<id>/pages/layout.json``.
+    """
+    pub, template = job.publication, job.templates.get_template("site/ban.html")
+    headlines = {a.slug: a.headline for a in issue.articles}
+    pdf = paths.pdf(issue.id)
+    written: list[Output] = []
+    for page in issue.pages:
+        sheets = []
+        for sheet in layout["sheets"]:
+            if sheet["ban"] != page.number:
+                continue
+            width, height = sheet["width"], sheet["height"]
+            areas = [
+                {
+                    "slug": area["slug"],
+                    "href": f"../{area['slug']}.html",
+                    "headline": headlines.get(area["slug"], area["slug"]),
+                    "rects": [
+                        [
+                            _percent(x, width),
+                            _percent(y, height),
+                            _percent(w, width),
+                            _percent(h, height),
+                        ]
+                        for x, y, w, h in area["rects"]
+                    ],
+                }
+                for area in sheet["areas"]
+                if area["slug"] in headlines
+            ]
+            sheets.append(dict(sheet, areas=areas))
+        view = paths.ban_view(issue.id, page.number)
+        ctx = SiteRenderer()._context(job, "../../../", pub.url(view), ban_jsonld(pub, issue, page))
+        html = template.render(
+            **ctx,
+            issue=issue,
+            page=page,
+            sheets=sheets,
+            nav=ban_nav(job, issue, page.number, ""),
+            ban_pdf=f"{page.number:02d}.pdf" if paths.ban_pdf(issue.id, page.number) in job.release else "",
+            issue_pdf=f"../{posixpath.basename(pdf)}" if pdf in job.release else "",
+        )
+        written.append(job.write(view, html, "page", page.heading))
+    return written
+
+
+def _percent(value: float, whole: float) -> float:
+    return round(100 * value / whole, 3) if whole else 0.0
+
+
+def ban_jsonld(pub: Publication, issue: Issue, page: Page) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "name": f"{pub.title} {issue.date_text} {page.label}",
+        "url": pub.url(paths.ban_view(issue.id, page.number)),
+        "isPartOf": publication_issue(pub, issue),
+        "hasPart": [
+            {"@type": "NewsArticle", "headline": a.headline, "url": pub.url(issue.article_path(a))}
+            for a in page.articles
+        ],
+    }
 
 
 # -- schema.org ----------------------------------------------------------------------------------

@@ -1,0 +1,236 @@
+"""The 数字报 replica, made from the PDF's own layout: geometry, per-版 PDFs, page images, linearising.
+
+Everything here runs in the PDF render (:func:`exporter.render.pdf._render`), on the laid-out
+WeasyPrint document, so there is one layout and no second render:
+
+* :func:`geometry`: for every sheet (PDF page) the 版 it belongs to and, for every article on it, the
+  rectangles its boxes cover (one per text column fragment, one per head/photo run), in PDF points.
+  A sheet belongs to the 版 that starts on it (its running head names it), else to the 版 it continues.
+* :func:`ban_sheets`: the sheets of each 版 (its per-版 PDF and its view show them);
+* :func:`linearize`: qpdf ``--linearize --deterministic-id`` (fast first page; same bytes in, same out);
+* :func:`page_images`: each sheet rendered with PDFium (pypdfium2) at ~150 dpi and as a ~300 px
+  thumbnail, WebP with fixed settings (byte-identical for the same PDF).
+
+The geometry is plain JSON (``issues/<id>/pages/layout.json``); the site renderer makes the 版 views
+from it (:func:`exporter.render.site.ban_views`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+PT_PER_PX = 0.75  # CSS px → PDF points
+READABLE_DPI = 150
+THUMB_WIDTH = 300  # px
+WEBP = {"quality": 80, "method": 0, "exact": False}  # fixed settings: same pixels → same bytes
+THUMB_WEBP = {"quality": 80, "method": 4}
+LAYOUT_FORMAT = 1
+QPDF_TIMEOUT = 120.0
+
+
+# -- geometry --------------------------------------------------------------------------------------
+
+
+def _rect(box: Any) -> list[float]:
+    """A box's border box as [x, y, width, height] in CSS px."""
+    return [box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()]
+
+
+def _union(a: list[float], b: list[float]) -> list[float]:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return [x0, y0, x1 - x0, y1 - y0]
+
+
+def _columns(box: Any) -> list[Any] | None:
+    """The column boxes of a multi-column container (WeasyPrint 70 lays each column out as a copy of
+    the container: same element), else None."""
+    children = [c for c in getattr(box, "children", ()) if getattr(c, "element", None) is box.element]
+    if children and len(children) == len(getattr(box, "children", ())):
+        return children
+    return None
+
+
+def _article_rects(article: Any) -> list[list[float]]:
+    """The rectangles an article's boxes cover on one sheet: a text column each, and the runs of its
+    other blocks (head, byline, photo, jump line) merged while they stack at the same width."""
+    rects: list[list[float]] = []
+    run: list[float] | None = None
+    for child in getattr(article, "children", ()):
+        if not child.is_in_normal_flow() or child.border_height() <= 0:
+            continue
+        columns = _columns(child)
+        if columns is not None:
+            if run is not None:
+                rects.append(run)
+                run = None
+            rects += [_rect(c) for c in columns if c.border_height() > 0 and c.children]
+            continue
+        rect = _rect(child)
+        if run is not None and abs(run[0] - rect[0]) < 1 and abs(run[2] - rect[2]) < 1:
+            run = _union(run, rect)
+        else:
+            if run is not None:
+                rects.append(run)
+            run = rect
+    if run is not None:
+        rects.append(run)
+    return rects
+
+
+def _walk_articles(box: Any) -> Iterator[Any]:
+    """The article boxes below ``box`` (not below another article)."""
+    for child in getattr(box, "children", ()):
+        element = getattr(child, "element", None)
+        if child.element_tag == "article" and element is not None and element.get("id"):
+            yield child
+        else:
+            yield from _walk_articles(child)
+
+
+def _sections(page_box: Any) -> list[Any]:
+    """The 版 sections on a sheet (html > body > section.ban), in order."""
+    found = []
+    for html in page_box.children:
+        for body in getattr(html, "children", ()):
+            for section in getattr(body, "children", ()):
+                element = section.element
+                if section.element_tag == "section" and element is not None and "ban" in str(element.get("class", "")):
+                    found.append(section)
+    return found
+
+
+def _starts(section: Any) -> bool:
+    first = section.children[0] if section.children else None
+    return first is not None and first.element is not None and first.element.get("class") == "ban-start"
+
+
+def ban_number(section_id: str) -> int:
+    return int(section_id.removeprefix("page-"))
+
+
+def geometry(document: Any) -> dict[str, Any]:
+    """The sheets of the laid-out document: size, 版, and each article's rectangles (PDF points)."""
+    sheets = []
+    previous = 0
+    for page in document.pages:
+        sections = _sections(page._page_box)
+        starting = [s for s in sections if _starts(s)]
+        if starting:
+            owner = ban_number(starting[0].element.get("id"))
+        elif sections:
+            owner = ban_number(sections[0].element.get("id"))
+        else:  # the masthead-only part of a front sheet cannot be alone; keep the sheet with the last 版
+            owner = previous
+        previous = owner
+        areas: dict[str, list[list[float]]] = {}
+        for article in _walk_articles(page._page_box):
+            rects = _article_rects(article)
+            if rects:
+                areas.setdefault(article.element.get("id"), []).extend(rects)
+        sheets.append(
+            {
+                "ban": owner,
+                "width": _pt(page.width),
+                "height": _pt(page.height),
+                "areas": [
+                    {"slug": slug, "rects": [[_pt(v) for v in rect] for rect in rects]} for slug, rects in areas.items()
+                ],
+            }
+        )
+    return {"format": LAYOUT_FORMAT, "sheets": sheets}
+
+
+def _pt(px: float) -> float:
+    return round(px * PT_PER_PX, 2)
+
+
+def ban_sheets(layout: dict[str, Any]) -> dict[int, list[int]]:
+    """版 number → the indexes (0-based) of its sheets, in order."""
+    found: dict[int, list[int]] = {}
+    for index, sheet in enumerate(layout["sheets"]):
+        found.setdefault(int(sheet["ban"]), []).append(index)
+    return found
+
+
+def own_pages(pages: list[Any]) -> list[Any]:
+    """Copies of WeasyPrint pages for a document of their own (a 版's PDF): links to anchors on other
+    sheets (导读 lines, jump lines to another 版) are dropped, as they lead nowhere there."""
+    import copy
+
+    anchors = {name for page in pages for name in page.anchors}
+    copies = []
+    for page in pages:
+        own = copy.copy(page)
+        own.links = [link for link in page.links if link[0] != "internal" or link[1] in anchors]
+        copies.append(own)
+    return copies
+
+
+# -- linearising -----------------------------------------------------------------------------------
+
+
+def linearize(pdf: bytes) -> bytes:
+    """``pdf`` linearised by qpdf, with an identifier from its content (same bytes in, same out)."""
+    with tempfile.TemporaryDirectory(prefix="exporter-qpdf-") as folder:
+        source, target = os.path.join(folder, "in.pdf"), os.path.join(folder, "out.pdf")
+        with open(source, "wb") as f:
+            f.write(pdf)
+        try:
+            done = subprocess.run(
+                ["qpdf", "--linearize", "--deterministic-id", "--", source, target],
+                capture_output=True,
+                timeout=QPDF_TIMEOUT,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise RuntimeError("qpdf is not installed (apt-get install qpdf): it linearises the PDFs") from None
+        if done.returncode not in (0, 3):  # 3: warnings, file written
+            raise RuntimeError(f"qpdf could not linearise the PDF: {done.stderr.decode(errors='replace').strip()}")
+        with open(target, "rb") as f:
+            return f.read()
+
+
+# -- page images -----------------------------------------------------------------------------------
+
+
+def image_names(layout: dict[str, Any]) -> list[tuple[int, int]]:
+    """(版 number, k) of each sheet, k counting the sheets of that 版 from 1."""
+    names = []
+    seen: dict[int, int] = {}
+    for sheet in layout["sheets"]:
+        ban = int(sheet["ban"])
+        seen[ban] = seen.get(ban, 0) + 1
+        names.append((ban, seen[ban]))
+    return names
+
+
+def page_images(pdf: bytes) -> list[tuple[bytes, bytes, tuple[int, int]]]:
+    """Each page of ``pdf``: (readable WebP at ~150 dpi, thumbnail WebP ~300 px wide, readable size)."""
+    import pypdfium2
+    from PIL import Image
+
+    images = []
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                bitmap = page.render(scale=READABLE_DPI / 72, may_draw_forms=False)
+                picture = bitmap.to_pil().convert("RGB")
+            finally:
+                page.close()
+            readable = io.BytesIO()
+            picture.save(readable, "WEBP", **WEBP)
+            height = round(THUMB_WIDTH * picture.height / picture.width)
+            thumb = io.BytesIO()
+            picture.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "WEBP", **THUMB_WEBP)
+            images.append((readable.getvalue(), thumb.getvalue(), picture.size))
+    finally:
+        document.close()
+    return images
