@@ -5,8 +5,9 @@ WeasyPrint document, so there is one layout and no second render:
 
 * :func:`geometry`: for every sheet (PDF page) the 版 it belongs to and, for every article on it, the
   rectangles its boxes cover (one per text column fragment, one per head/photo run), in PDF points.
-  A sheet belongs to the 版 that starts on it (its running head names it), else to the 版 it continues.
-* :func:`ban_sheets`: the sheets of each 版 (its per-版 PDF and its view show them);
+  A sheet belongs to the 版 that starts on it (its running head names it), else to the 版 it continues;
+  its image is named after that 版. ``bans`` lists every 版 with content on it (a shared sheet: two).
+* :func:`ban_sheets`: the sheets each 版 is on (its per-版 PDF and its view show them);
 * :func:`linearize`: qpdf ``--linearize --deterministic-id`` (fast first page; same bytes in, same out);
 * :func:`page_images`: each sheet rendered with PDFium (pypdfium2) at ~150 dpi and as a ~300 px
   thumbnail, WebP with fixed settings (byte-identical for the same PDF).
@@ -136,6 +137,7 @@ def geometry(document: Any) -> dict[str, Any]:
         sheets.append(
             {
                 "ban": owner,
+                "bans": sorted({owner, *(ban_number(s.element.get("id")) for s in sections)}),
                 "width": _pt(page.width),
                 "height": _pt(page.height),
                 "areas": [
@@ -151,11 +153,13 @@ def _pt(px: float) -> float:
 
 
 def ban_sheets(layout: dict[str, Any]) -> dict[int, list[int]]:
-    """版 number → the indexes (0-based) of its sheets, in order."""
+    """版 number → the indexes (0-based) of the sheets it is on, in order: a shared sheet (the end of a
+    long 版, then a short 版 starting) is in both 版's PDFs and views."""
     found: dict[int, list[int]] = {}
     for index, sheet in enumerate(layout["sheets"]):
-        found.setdefault(int(sheet["ban"]), []).append(index)
-    return found
+        for ban in sheet["bans"]:
+            found.setdefault(int(ban), []).append(index)
+    return dict(sorted(found.items()))
 
 
 def own_pages(pages: list[Any]) -> list[Any]:

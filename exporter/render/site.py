@@ -218,7 +218,7 @@ def ban_views(job: Job, issue: Issue, layout: dict[str, Any]) -> list[Output]:
     for page in issue.pages:
         sheets = []
         for sheet in layout["sheets"]:
-            if sheet["ban"] != page.number:
+            if page.number not in sheet["bans"]:  # a shared sheet is in the views of both its 版
                 continue
             width, height = sheet["width"], sheet["height"]
             areas = [
