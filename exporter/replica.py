@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 PT_PER_PX = 0.75  # CSS px → PDF points
@@ -176,6 +178,75 @@ def own_pages(pages: list[Any]) -> list[Any]:
     return copies
 
 
+# -- sharing the work with a forked helper ---------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """What a worker made: 版 PDFs (linearised), sheet images by sheet index, WeasyPrint's complaints."""
+
+    bans: dict[int, bytes] = field(default_factory=dict)
+    images: dict[int, tuple[bytes, bytes, tuple[int, int]]] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def merge(self, other: Part) -> Part:
+        return Part({**self.bans, **other.bans}, {**self.images, **other.images}, self.messages + other.messages,
+                    self.error or other.error)  # fmt: skip
+
+
+def halves(layout: dict[str, Any]) -> list[list[int]]:
+    """The 版 in two lists of about equal work (a document each, and its sheets): for two workers."""
+    work = {ban: 1.0 + len(sheets) for ban, sheets in ban_sheets(layout).items()}
+    bins: list[list[int]] = [[], []]
+    loads = [0.0, 0.0]
+    for ban in sorted(work, key=lambda b: (-work[b], b)):
+        lighter = 0 if loads[0] <= loads[1] else 1
+        bins[lighter].append(ban)
+        loads[lighter] += work[ban]
+    return [sorted(b) for b in bins]
+
+
+@dataclass
+class Forked:
+    pid: int
+    reader: int
+
+
+def fork(work: Callable[[], Part]) -> Forked:
+    """Run ``work()`` in a forked process (the render child is a daemon: multiprocessing cannot)."""
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the helper: report, and leave without running the parent's clean-up
+        code = 0
+        try:
+            os.close(reader)
+            try:
+                result = work()
+            except BaseException as exc:
+                result = Part(error=f"PDF helper failed: {type(exc).__name__}: {exc}")
+            with os.fdopen(writer, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(writer)
+    return Forked(pid, reader)
+
+
+def join(helper: Forked) -> Part:
+    """What the helper made (an error Part when it died)."""
+    with os.fdopen(helper.reader, "rb") as inp:
+        data = inp.read()
+    os.waitpid(helper.pid, 0)
+    try:
+        result: Part = pickle.loads(data)  # noqa: S301 - our own forked process wrote it
+    except Exception:
+        return Part(error="the PDF helper process died")
+    return result
+
+
 # -- linearising -----------------------------------------------------------------------------------
 
 
@@ -214,15 +285,16 @@ def image_names(layout: dict[str, Any]) -> list[tuple[int, int]]:
     return names
 
 
-def page_images(pdf: bytes) -> list[tuple[bytes, bytes, tuple[int, int]]]:
-    """Each page of ``pdf``: (readable WebP at ~150 dpi, thumbnail WebP ~300 px wide, readable size)."""
+def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[bytes, bytes, tuple[int, int]]]:
+    """Pages of ``pdf`` (every one, or those at ``indexes``, 0-based): (readable WebP at ~150 dpi,
+    thumbnail WebP 300 px wide, the readable one's size)."""
     import pypdfium2
     from PIL import Image
 
     images = []
     document = pypdfium2.PdfDocument(pdf)
     try:
-        for index in range(len(document)):
+        for index in range(len(document)) if indexes is None else indexes:
             page = document[index]
             try:
                 bitmap = page.render(scale=READABLE_DPI / 72, may_draw_forms=False)

@@ -93,9 +93,7 @@ def words(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
     return found
 
 
-def locate(
-    found: list[tuple[str, float, float, float, float]], text: str
-) -> list[tuple[float, float, float, float]]:
+def locate(found: list[tuple[str, float, float, float, float]], text: str) -> list[tuple[float, float, float, float]]:
     """The boxes of the words holding the first character of ``text``, wherever it is on the page (matched
     over the page's words joined): a headline is also in the front sheet's 导读."""
     joined, owners = "", []
@@ -195,7 +193,7 @@ def test_every_article_has_areas_and_every_sheet_a_ban(built: Built) -> None:
         assert index == 1 or page.ordinal in squeeze(head), (index, head)
         for area in sheet["areas"]:
             for x, y, w, h in area["rects"]:
-                assert 0 <= x and 0 <= y and x + w <= sheet["width"] + 1 and y + h <= sheet["height"] + 1
+                assert x >= 0 and y >= 0 and x + w <= sheet["width"] + 1 and y + h <= sheet["height"] + 1
                 assert w > 0 and h > 0
 
 

@@ -522,7 +522,7 @@ def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int, repl
     gc.freeze()
     _die_with_parent(parent)
     try:
-        outcome = _render(html, base_dir, ident, replica)
+        outcome = _render(html, base_dir, ident, replica, parallel=True)
     except BaseException as exc:  # report everything; the parent raises RenderError
         outcome = Outcome(error=f"PDF render failed: {type(exc).__name__}: {exc}")
     conn.send(outcome)
@@ -540,11 +540,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False) -> Outcome:
+def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, parallel: bool = False) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes, linearised.
 
     With ``replica``, also from the same layout: the geometry of the articles, one PDF per 版 and the
-    sheet images (:mod:`exporter.replica`).
+    sheet images (:mod:`exporter.replica`); with ``parallel`` (in the render child) half of the 版 are
+    written by a forked helper meanwhile, on the core the other formats left free.
     """
     import weasyprint
 
@@ -578,12 +579,17 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False) -> O
                 return Outcome(error=problem)
             pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
             layout: dict[str, Any] = {}
-            bans: dict[int, bytes] = {}
+            part = rp.Part()
             if replica:
                 layout = rp.geometry(document)
-                for ban, sheets in rp.ban_sheets(layout).items():
-                    part = document.copy(rp.own_pages([document.pages[i] for i in sheets]))
-                    bans[ban] = part.write_pdf(pdf_identifier=ban_identifier(ident, ban), **WRITE_OPTIONS)
+                halves = rp.halves(layout) if parallel else [list(rp.ban_sheets(layout))]
+                helper = rp.fork(lambda: _replica_part(document, layout, ident, halves[1])) if parallel else None
+                part = _replica_part(document, layout, ident, halves[0])
+                if helper is not None:
+                    part = part.merge(rp.join(helper))
+                messages += part.messages
+                if part.error:
+                    return Outcome(error=part.error)
         except refused_type() as exc:
             return Outcome(error=str(exc))
     if messages:
@@ -591,11 +597,35 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False) -> O
     families = sorted({font.family for font in document.fonts.values()})
     try:
         pdf = rp.linearize(pdf)
-        bans = {ban: rp.linearize(data) for ban, data in bans.items()}
-        images = rp.page_images(pdf) if replica else []
     except RuntimeError as exc:
         return Outcome(error=str(exc))
+    bans = dict(sorted(part.bans.items()))
+    images = [part.images[i] for i in sorted(part.images)]
     return Outcome(pdf=pdf, pages=len(document.pages), font_families=families, layout=layout, bans=bans, images=images)
+
+
+def _replica_part(document: Any, layout: dict[str, Any], ident: bytes, bans: list[int]) -> Any:
+    """The PDFs of the 版 ``bans`` (linearised) and the images of the sheets they own, rendered from them."""
+    from exporter import replica as rp
+
+    part = rp.Part()
+    sheets_of = rp.ban_sheets(layout)
+    with capture_weasyprint_logs() as messages:
+        try:
+            for ban in bans:
+                sheets = sheets_of[ban]
+                pages = rp.own_pages([document.pages[i] for i in sheets])
+                data = rp.linearize(
+                    document.copy(pages).write_pdf(pdf_identifier=ban_identifier(ident, ban), **WRITE_OPTIONS)
+                )
+                part.bans[ban] = data
+                owned = [n for n, index in enumerate(sheets) if layout["sheets"][index]["ban"] == ban]
+                for n, image in zip(owned, rp.page_images(data, owned), strict=True):
+                    part.images[sheets[n]] = image
+        except RuntimeError as exc:
+            part.error = str(exc)
+    part.messages = list(messages)
+    return part
 
 
 def crowded_starts(document: Any) -> list[str]:
