@@ -10,12 +10,15 @@ interleaved round by round, two fresh ``exporter build`` processes on it, every 
 * no-replica  ``--option replica=false``: the same build without them (the PDFs are linearised in both).
 
 It prints the wall time of each (minimum and median of the rounds), ``replica / no-replica`` (target
-<= 1.25, issue #12) and the peak memory of each build (the build process and its render child).
+<= 1.25, issue #12), the CPU time of each (the build process, its render child and the helper that
+writes half of the 版 PDFs and images) and the peak memory of each build.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,8 +36,14 @@ from edition import sixteen_pages, tree_rss  # noqa: E402  (bench/edition.py: th
 TARGET = 1.25
 
 
-def run_build(content: Path, out: Path, options: list[str]) -> tuple[float, int]:
-    """Wall time and peak tree memory of one fresh `exporter build` process (every format)."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_build(content: Path, out: Path, options: list[str]) -> tuple[float, int, float]:
+    """Wall time, peak tree memory and CPU seconds (the process and its render children and helpers) of
+    one fresh `exporter build` process (every format)."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(out.parent / f".{out.name}.releases", ignore_errors=True)
     if out.is_symlink():
@@ -43,6 +52,7 @@ def run_build(content: Path, out: Path, options: list[str]) -> tuple[float, int]
     for option in options:
         cmd += ["--option", option]
     peak = 0
+    cpu = children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -59,7 +69,7 @@ def run_build(content: Path, out: Path, options: list[str]) -> tuple[float, int]
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"build failed: {err.decode()}")
-    return elapsed, peak
+    return elapsed, peak, children_cpu() - cpu
 
 
 def main() -> None:
@@ -70,19 +80,21 @@ def main() -> None:
         content = sixteen_pages(Path(tmp) / "content")
         contenders = {"replica": [], "no-replica": ["replica=false"]}
         times: dict[str, list[float]] = {name: [] for name in contenders}
+        cpus: dict[str, list[float]] = {name: [] for name in contenders}
         peaks: dict[str, int] = dict.fromkeys(contenders, 0)
         run_build(content, Path(tmp) / "warm", ["replica=false"])  # fill the page cache with fonts and libraries
         for _ in range(args.rounds):
             for name, options in contenders.items():
-                seconds, peak = run_build(content, Path(tmp) / name, options)
+                seconds, peak, cpu = run_build(content, Path(tmp) / name, options)
                 times[name].append(seconds)
+                cpus[name].append(cpu)
                 peaks[name] = max(peaks[name], peak)
         sheets = len(list((Path(tmp) / "replica").resolve().glob("issues/*/pages/*-thumb.webp")))
         print(f"16-page issue (29 corpus articles, {sheets} sheets), every format, {args.rounds} rounds interleaved")
         for name in contenders:
             t = times[name]
             print(f"  {name:10} build: min {min(t):.2f} s  median {statistics.median(t):.2f} s  "
-                  f"peak memory {peaks[name] / 2**20:.0f} MiB")  # fmt: skip
+                  f"CPU min {min(cpus[name]):.2f} s  peak memory {peaks[name] / 2**20:.0f} MiB")  # fmt: skip
         ratio = min(times["replica"]) / min(times["no-replica"])
         medians = statistics.median(times["replica"]) / statistics.median(times["no-replica"])
         verdict = "met" if ratio <= TARGET else "NOT met"
@@ -90,6 +102,9 @@ def main() -> None:
             f"ratio replica / no-replica: {ratio:.3f}  (target <= {TARGET}: {verdict}; "
             f"ratio of the medians {medians:.3f})"
         )
+        cpu_ratio = min(cpus["replica"]) / min(cpus["no-replica"])
+        load = os.getloadavg()[0]
+        print(f"CPU ratio replica / no-replica: {cpu_ratio:.3f}  (load average {load:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

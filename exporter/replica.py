@@ -18,9 +18,11 @@ from it (:func:`exporter.render.site.ban_views`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -195,11 +197,12 @@ class Part:
                     self.error or other.error)  # fmt: skip
 
 
-def halves(layout: dict[str, Any]) -> list[list[int]]:
-    """The 版 in two lists of about equal work (a document each, and its sheets): for two workers."""
+def halves(layout: dict[str, Any], head_start: float = 0.0) -> list[list[int]]:
+    """The 版 in two lists of about equal work (a document each, and its sheets) for two workers, the
+    first of which has ``head_start`` units of other work (a unit: a sheet's PDF and images)."""
     work = {ban: 1.0 + len(sheets) for ban, sheets in ban_sheets(layout).items()}
     bins: list[list[int]] = [[], []]
-    loads = [0.0, 0.0]
+    loads = [head_start, 0.0]
     for ban in sorted(work, key=lambda b: (-work[b], b)):
         lighter = 0 if loads[0] <= loads[1] else 1
         bins[lighter].append(ban)
@@ -245,6 +248,16 @@ def join(helper: Forked) -> Part:
     except Exception:
         return Part(error="the PDF helper process died")
     return result
+
+
+def cancel(helper: Forked) -> None:
+    """Stop a helper whose work is no longer wanted."""
+    with contextlib.suppress(OSError):
+        os.kill(helper.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.waitpid(helper.pid, 0)
+    with contextlib.suppress(OSError):
+        os.close(helper.reader)
 
 
 # -- linearising -----------------------------------------------------------------------------------
@@ -305,7 +318,8 @@ def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[byte
             picture.save(readable, "WEBP", **WEBP)
             height = round(THUMB_WIDTH * picture.height / picture.width)
             thumb = io.BytesIO()
-            picture.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "WEBP", **THUMB_WEBP)
+            small = picture.reduce(max(1, picture.width // (THUMB_WIDTH * 2)))  # a box filter first: 4× faster
+            small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "WEBP", **THUMB_WEBP)
             images.append((readable.getvalue(), thumb.getvalue(), picture.size))
     finally:
         document.close()

@@ -52,6 +52,7 @@ WRITE_OPTIONS: dict[str, Any] = {
     "custom_metadata": False,
 }
 EPSILON = 0.5  # CSS px of tolerance in the overflow check
+WHOLE_WORK = 4.0  # writing the PDF weighs about as much as 版 PDFs and images of 4 sheets
 
 
 @dataclass(frozen=True)
@@ -577,16 +578,23 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, para
             problem = check_layout(document)
             if problem:
                 return Outcome(error=problem)
-            pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
             layout: dict[str, Any] = {}
-            part = rp.Part()
-            if replica:
+            part, helper = rp.Part(), None
+            if replica:  # the helper starts at once; this process writes the PDF first, then its half
                 layout = rp.geometry(document)
-                halves = rp.halves(layout) if parallel else [list(rp.ban_sheets(layout))]
-                helper = rp.fork(lambda: _replica_part(document, layout, ident, halves[1])) if parallel else None
-                part = _replica_part(document, layout, ident, halves[0])
-                if helper is not None:
-                    part = part.merge(rp.join(helper))
+                halves = rp.halves(layout, WHOLE_WORK) if parallel else [list(rp.ban_sheets(layout)), []]
+                if halves[1]:
+                    helper = rp.fork(lambda: _replica_part(document, layout, ident, halves[1]))
+            try:
+                pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
+                if replica:
+                    part = _replica_part(document, layout, ident, halves[0])
+                    if helper is not None:
+                        part, helper = part.merge(rp.join(helper)), None
+            finally:
+                if helper is not None:  # this process failed: the helper's work is of no use
+                    rp.cancel(helper)
+            if replica:
                 messages += part.messages
                 if part.error:
                     return Outcome(error=part.error)
