@@ -397,8 +397,8 @@ def write_replica(job: Job, issue: Issue, outcome: Outcome) -> list[Output]:
         sheets.append(dict(sheet, k=k, image=image.rsplit("/", 1)[1], thumb=small.rsplit("/", 1)[1],
                            pixels=list(size)))  # fmt: skip
     layout["sheets"] = sheets
-    data = json.dumps(layout, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    written.append(job.write(paths.ban_layout(issue.id), data, "asset", ""))
+    text = json.dumps(layout, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    written.append(job.write(paths.ban_layout(issue.id), text, "asset", ""))
     if "site" in job.formats:
         written += ban_views(job, issue, layout)
     return written
