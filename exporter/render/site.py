@@ -240,6 +240,13 @@ def ban_views(job: Job, issue: Issue, layout: dict[str, Any]) -> list[Output]:
                 if area["slug"] in headlines
             ]
             sheets.append(dict(sheet, areas=areas))
+        boxes = []  # every link's rectangle, placed by a rule of the page's style sheet (no style attributes)
+        for sheet in sheets:
+            for area in sheet["areas"]:
+                area["ids"] = []
+                for rect in area["rects"]:
+                    area["ids"].append(f"r{len(boxes) + 1}")
+                    boxes.append((area["ids"][-1], rect))
         view = paths.ban_view(issue.id, page.number)
         ctx = SiteRenderer()._context(job, "../../../", pub.url(view), ban_jsonld(pub, issue, page))
         html = template.render(
@@ -247,6 +254,7 @@ def ban_views(job: Job, issue: Issue, layout: dict[str, Any]) -> list[Output]:
             issue=issue,
             page=page,
             sheets=sheets,
+            boxes=boxes,
             nav=ban_nav(job, issue, page.number, ""),
             ban_pdf=f"{page.number:02d}.pdf" if paths.ban_pdf(issue.id, page.number) in job.release else "",
             issue_pdf=f"../{posixpath.basename(pdf)}" if pdf in job.release else "",
