@@ -1,8 +1,10 @@
 """The web edition: archive index, one page per issue, one permalink page per article.
 
 Per issue it writes ``issues/<id>/index.html``, ``issues/<id>/<slug>.html`` and the photos under
-``issues/<id>/media/``; for the edition, ``index.html`` and ``assets/site.css``. Pages link each other
-relatively (the folder works anywhere) and carry absolute canonical URLs and schema.org JSON-LD.
+``issues/<id>/media/``; for the edition, ``index.html``, ``assets/site.css`` and ``assets/cite.js``. Pages
+link each other relatively (the folder works anywhere) and carry absolute canonical URLs, schema.org JSON-LD,
+Open Graph and Twitter card tags, and on article pages the citation tags and the 引用本文 line
+(:mod:`exporter.share`).
 """
 
 from __future__ import annotations
@@ -172,7 +174,8 @@ class SiteRenderer(Base):
     def _edition(self, job: Job) -> list[Output]:
         pub = job.publication
         css = (job.templates_dir / "site" / "site.css").read_bytes()
-        written = [job.write(paths.SITE_CSS, css)]
+        script = (job.templates_dir / "site" / "cite.js").read_bytes()
+        written = [job.write(paths.SITE_CSS, css), job.write(paths.SITE_JS, script)]
         items = [
             {
                 "issue": issue,
