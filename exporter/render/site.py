@@ -47,6 +47,7 @@ class SiteRenderer(Base):
             "jsonld": jsonld,
             "alternates": alternates,
             "formats_links": formats_links,
+            "share": [],  # Open Graph, Twitter and citation tags (exporter.share): each page sets its own
         }
 
     def _cover(self, job: Job, issue: Issue) -> ShareImage | None:
