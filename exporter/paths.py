@@ -16,6 +16,7 @@ import re
 
 INDEX = "index.html"  # the archive, newest issue first
 SITE_CSS = "assets/site.css"
+SITE_JS = "assets/cite.js"  # the article pages' copy button for the 引用本文 line (the only script)
 ISSUES = "issues/"
 PAGE_NAME = "index.html"  # an issue's page inside its folder
 MEDIA = "media/"  # an issue's photos inside its folder
@@ -220,6 +221,7 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     ((epub("<id>"),), "the EPUB 3 edition"),
     ((cover("<id>"),), "the issue's cover (masthead, date, numbers, 导读), also used by OPDS"),
     ((SITE_CSS,), "the web pages' style sheet"),
+    ((SITE_JS,), "the article pages' only script: a 复制 (copy) button for the 引用本文 line"),
     ((RSS, ATOM, JSON_FEED), "article feeds (RSS 2.0, Atom, JSON Feed 1.1)"),
     (
         ("feeds/pages/…",),

@@ -1,8 +1,10 @@
 """The web edition: archive index, one page per issue, one permalink page per article.
 
 Per issue it writes ``issues/<id>/index.html``, ``issues/<id>/<slug>.html`` and the photos under
-``issues/<id>/media/``; for the edition, ``index.html`` and ``assets/site.css``. Pages link each other
-relatively (the folder works anywhere) and carry absolute canonical URLs and schema.org JSON-LD.
+``issues/<id>/media/``; for the edition, ``index.html``, ``assets/site.css`` and ``assets/cite.js``. Pages
+link each other relatively (the folder works anywhere) and carry absolute canonical URLs, schema.org JSON-LD,
+Open Graph and Twitter card tags, and on article pages the citation tags and the 引用本文 line
+(:mod:`exporter.share`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from exporter import paths
+from exporter import paths, share
 from exporter.assets import read_inside
 from exporter.errors import RenderError
 from exporter.model import MAX_IMAGE_BYTES, Article, Highlight, Image, Issue, Page, Publication
 from exporter.render import EDITION_LINKS, Base, Job, Output
+from exporter.share import ShareImage
 
 
 class SiteRenderer(Base):
@@ -44,7 +47,24 @@ class SiteRenderer(Base):
             "jsonld": jsonld,
             "alternates": alternates,
             "formats_links": formats_links,
+            "share": [],  # Open Graph, Twitter and citation tags (exporter.share): each page sets its own
         }
+
+    def _cover(self, job: Job, issue: Issue) -> ShareImage | None:
+        """The issue's cover as a link preview shows it, when this release has one (the EPUB renderer's)."""
+        cover = job.release.cover(issue.id)
+        if cover is None:
+            return None
+        from exporter.cover import cover_alt
+
+        width, height = image_size(job.file(cover))
+        return ShareImage(
+            job.publication.url(cover.path), width, height, cover.media_type, cover_alt(job.publication, issue)
+        )
+
+    def _pdf_url(self, job: Job, issue: Issue) -> str:
+        found = [d for d in job.release.downloads(issue.id) if d.media_type == paths.PDF_TYPE]
+        return job.publication.url(found[0].path) if found else ""
 
     def _downloads(self, job: Job, issue: Issue, prefix: str) -> list[dict[str, str]]:
         # While an issue renders, its PDF may still be on its way (promised): a build publishes the
@@ -72,6 +92,15 @@ class SiteRenderer(Base):
             return page_href(h.page)
 
         base = self._context(job, "../../", pub.url(issue.dir), issue_jsonld(pub, issue))
+        cover_image = self._cover(job, issue)
+        base["share"] = share.page_tags(
+            pub,
+            kind="website",
+            title=f"{pub.title} {issue.date_text} {issue.number_text}",
+            description=issue_description(pub, issue),
+            url=pub.url(issue.dir),
+            image=cover_image,
+        )
         page_feeds: dict[int, str] = {}
         if "feeds" in job.formats:  # each page (版) has its own feed: link it for subscribers
             from exporter.render.feeds import page_feed_path, page_key
@@ -94,11 +123,23 @@ class SiteRenderer(Base):
 
         template = env.get_template("site/article.html")
         articles = issue.articles
+        pdf_url = self._pdf_url(job, issue)
         for i, article in enumerate(articles):
             page = issue.page_of(article)
-            ctx = self._context(
-                job, "../../", pub.url(issue.article_path(article)), article_jsonld(pub, issue, page, article)
-            )
+            url = pub.url(issue.article_path(article))
+            ctx = self._context(job, "../../", url, article_jsonld(pub, issue, page, article))
+            ctx["share"] = share.page_tags(
+                pub,
+                kind="article",
+                title=article.headline,
+                description=article.summary,
+                url=url,
+                image=share.photo_image(pub, issue, article) or cover_image,
+                published=issue.article_published(article).isoformat(timespec="seconds"),
+                modified=issue.article_updated(article).isoformat(timespec="seconds"),
+                section=page.label,
+                tags=article.tags,
+            ) + share.citation_tags(pub, issue, page, article, pdf_url)
             html = template.render(
                 **ctx,
                 issue=issue,
@@ -109,6 +150,7 @@ class SiteRenderer(Base):
                 next=articles[i + 1] if i + 1 < len(articles) else None,
                 img_src=img_src,
                 page_href=page_href,
+                reference=share.reference(pub, issue, page, article),
             )
             written.append(job.write(issue.article_path(article), html))
         return written
@@ -133,7 +175,8 @@ class SiteRenderer(Base):
     def _edition(self, job: Job) -> list[Output]:
         pub = job.publication
         css = (job.templates_dir / "site" / "site.css").read_bytes()
-        written = [job.write(paths.SITE_CSS, css)]
+        script = (job.templates_dir / "site" / "cite.js").read_bytes()
+        written = [job.write(paths.SITE_CSS, css), job.write(paths.SITE_JS, script)]
         items = [
             {
                 "issue": issue,
@@ -159,13 +202,38 @@ class SiteRenderer(Base):
                     {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)} for a in issue.articles
                 ],
             }
-        html = job.templates.get_template("site/index.html").render(
-            **self._context(job, "", pub.base_url, periodical_jsonld(pub, job.issues)),
-            issues=items,
-            latest=latest,
+        ctx = self._context(job, "", pub.base_url, periodical_jsonld(pub, job.issues))
+        ctx["share"] = share.page_tags(
+            pub,
+            kind="website",
+            title=f"{pub.title} · 数字版",
+            description=f"{pub.title}数字版",
+            url=pub.base_url,
+            image=self._cover(job, job.issues[0]) if job.issues else None,
         )
+        html = job.templates.get_template("site/index.html").render(**ctx, issues=items, latest=latest)
         written.append(job.write(paths.INDEX, html))
         return written
+
+
+def issue_description(pub: Publication, issue: Issue) -> str:
+    """The issue page's description: the paper, the issue and its 导读 headlines."""
+    text = f"{pub.title} {issue.title_text}"
+    if issue.highlights:
+        text += "：" + "；".join(h.headline for h in issue.highlights)
+    return text
+
+
+def image_size(path: Any) -> tuple[int, int]:
+    """Width and height of an image file this build wrote (0, 0 when it cannot be read)."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as img:
+            width, height = img.size
+    except (OSError, ValueError):
+        return 0, 0
+    return int(width), int(height)
 
 
 # -- schema.org ----------------------------------------------------------------------------------
