@@ -253,7 +253,11 @@ CACHE_NONE = "no-cache"
 
 
 def cache_control(rel: str, mtype: str) -> str:
-    if rel.startswith(("feeds/", "opds/", "sitemaps/")) or "/" not in rel or mtype.startswith(("text/", "application/json")):
+    if (
+        rel.startswith(("feeds/", "opds/", "sitemaps/"))
+        or "/" not in rel
+        or mtype.startswith(("text/", "application/json"))
+    ):
         return CACHE_SHORT
     return CACHE_LONG
 
