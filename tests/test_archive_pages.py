@@ -55,11 +55,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def changed(before: dict[str, bytes], after: dict[str, bytes], prefixes: tuple[str, ...]) -> set[str]:
-    return {
-        rel
-        for rel in set(before) | set(after)
-        if rel.startswith(prefixes) and before.get(rel) != after.get(rel)
-    }
+    return {rel for rel in set(before) | set(after) if rel.startswith(prefixes) and before.get(rel) != after.get(rel)}
 
 
 ARCHIVE_FILES = ("archive/", "sitemaps/", "opds/archive", "index.html", "sitemap.xml")
@@ -226,9 +222,7 @@ def test_sitemap_index_lists_the_news_and_month_sitemaps(archive: dict[str, Any]
     root = etree.parse(str(out / "sitemap.xml")).getroot()
     assert root.tag == f"{SM}sitemapindex"
     locs = [s.findtext(f"{SM}loc") for s in root.findall(f"{SM}sitemap")]
-    assert locs == [SAMPLE_BASE + "sitemaps/news.xml"] + [
-        SAMPLE_BASE + f"sitemaps/2022-0{m}.xml" for m in (4, 3, 2, 1)
-    ]
+    assert locs == [SAMPLE_BASE + "sitemaps/news.xml"] + [SAMPLE_BASE + f"sitemaps/2022-0{m}.xml" for m in (4, 3, 2, 1)]
     for s in root.findall(f"{SM}sitemap"):
         assert local_file(out, SAMPLE_BASE, s.findtext(f"{SM}loc")).is_file()
         _w3c(s.findtext(f"{SM}lastmod"))
