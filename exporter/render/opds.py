@@ -233,7 +233,9 @@ def archive_documents(job: Job) -> dict[str, bytes | Path]:
     docs: dict[str, bytes | Path] = {paths.OPDS_ARCHIVE: archive_document(job, years)}
     for year in years:
         docs[paths.opds_year(year.year)] = job.memoized(
-            "opds/year", archive.parts(job, year.issues), lambda year=year: year_document(job, year)
+            "opds/year",
+            archive.parts(job, year.issues),
+            lambda year=year: year_document(job, year),  # type: ignore[misc]
         )
         for month in year.months:
             path = paths.opds_month(month.year, month.month)

@@ -91,7 +91,8 @@ def sitemap_index(pub: Publication, issues: Sequence[Issue], months: Sequence[ar
 
 
 def robots(pub: Publication) -> bytes:
-    return f"# {pub.title}: every page may be crawled.\nUser-agent: *\nAllow: /\n\nSitemap: {pub.url(paths.SITEMAP)}\n".encode()
+    lines = ["# Every page may be crawled.", "User-agent: *", "Allow: /", "", f"Sitemap: {pub.url(paths.SITEMAP)}"]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def sitemap_documents(job: Job) -> dict[str, bytes | Path]:
@@ -100,7 +101,9 @@ def sitemap_documents(job: Job) -> dict[str, bytes | Path]:
     docs: dict[str, bytes | Path] = {}
     for month in months:
         docs[paths.sitemap_month(month.year, month.month)] = job.memoized(
-            "site/sitemap", archive.parts(job, month.issues), lambda month=month: month_sitemap(pub, month)
+            "site/sitemap",
+            archive.parts(job, month.issues),
+            lambda month=month: month_sitemap(pub, month),  # type: ignore[misc]
         )
     docs[paths.SITEMAP_NEWS] = news_sitemap(pub, job.issues)
     docs[paths.SITEMAP] = sitemap_index(pub, job.issues, months)
