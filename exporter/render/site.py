@@ -10,14 +10,17 @@ Open Graph and Twitter card tags, and on article pages the citation tags and the
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from typing import Any
 
 from exporter import paths, share
 from exporter.assets import read_inside
 from exporter.errors import RenderError
 from exporter.model import MAX_IMAGE_BYTES, Article, Highlight, Image, Issue, Page, Publication
-from exporter.render import EDITION_LINKS, Base, Job, Output
+from exporter.render import EDITION_LINKS, Base, Job, Output, archive
 from exporter.share import ShareImage
+
+RECENT_ISSUES = 12  # the home page lists these; older issues are in the 往期 pages by year and month
 
 
 class SiteRenderer(Base):
@@ -115,6 +118,7 @@ class SiteRenderer(Base):
             **base,
             page_feeds={n: "../../" + path for n, path in page_feeds.items()},
             issue=issue,
+            month_href=paths.archive_month(issue.date.year, issue.date.month),
             downloads=self._downloads(job, issue, ""),
             cover=posixpath.basename(cover.path) if (cover := job.release.cover(issue.id)) else "",
             highlight_href=highlight_href,
@@ -177,14 +181,7 @@ class SiteRenderer(Base):
         css = (job.templates_dir / "site" / "site.css").read_bytes()
         script = (job.templates_dir / "site" / "cite.js").read_bytes()
         written = [job.write(paths.SITE_CSS, css), job.write(paths.SITE_JS, script)]
-        items = [
-            {
-                "issue": issue,
-                "href": paths.issue_page(issue.id),
-                "downloads": self._downloads(job, issue, issue.dir),
-            }
-            for issue in job.issues
-        ]
+        recent = job.issues[:RECENT_ISSUES]
         latest = None
         if job.issues:
             issue = job.issues[0]
@@ -202,7 +199,19 @@ class SiteRenderer(Base):
                     {"article": a, "page": issue.page_of(a).code, "href": issue.article_path(a)} for a in issue.articles
                 ],
             }
-        ctx = self._context(job, "", pub.base_url, periodical_jsonld(pub, job.issues))
+        all_years = archive.years(job.issues)
+        year_links = [
+            {
+                "title": y.title,
+                "href": paths.archive_year(y.year),
+                "months": [
+                    {"title": m.title, "month": m.month, "href": paths.archive_month(m.year, m.month)}
+                    for m in reversed(y.months)
+                ],
+            }
+            for y in all_years
+        ]
+        ctx = self._context(job, "", pub.base_url, periodical_jsonld(pub, tuple(recent)))
         ctx["share"] = share.page_tags(
             pub,
             kind="website",
@@ -211,8 +220,88 @@ class SiteRenderer(Base):
             url=pub.base_url,
             image=self._cover(job, job.issues[0]) if job.issues else None,
         )
-        html = job.templates.get_template("site/index.html").render(**ctx, issues=items, latest=latest)
+        html = job.templates.get_template("site/index.html").render(
+            **ctx, issues=self._items(job, recent, ""), latest=latest, years=year_links
+        )
         written.append(job.write(paths.INDEX, html))
+        written += self._archive(job, all_years)
+        from exporter.render.sitemap import sitemap_documents
+
+        written += [job.write(rel, data) for rel, data in sitemap_documents(job).items()]
+        return written
+
+    def _items(self, job: Job, issues: Sequence[Issue], root: str) -> list[dict[str, Any]]:
+        return [{"issue": i, "downloads": self._downloads(job, i, root + i.dir)} for i in issues]
+
+    # -- 往期: a page per year and per month ---------------------------------------------------
+
+    def _calendar(self, job: Job, year: int, month: int, m: archive.Month | None, href: str = "") -> dict[str, Any]:
+        return {
+            "title": f"{year}年{month}月",
+            "month": month,
+            "count": len(m.issues) if m else 0,
+            "href": href,
+            "headings": archive.WEEKDAY_HEADINGS,
+            "weeks": archive.weeks(year, month, m.issues if m else ()),
+        }
+
+    def _archive(self, job: Job, years: list[archive.Year]) -> list[Output]:
+        written: list[Output] = []
+        root = "../../"
+        months = [m for y in years for m in y.months]
+        for n, month in enumerate(months):
+            older, newer = archive.neighbours(months, n)
+            rel = paths.archive_month(month.year, month.month)
+            links = {
+                name: {"title": other.title, "href": root + paths.archive_month(other.year, other.month)}
+                for name, other in (("older", older), ("newer", newer))
+                if other is not None
+            }
+
+            def make(month: archive.Month = month, links: dict[str, Any] = links, rel: str = rel) -> bytes:
+                ctx = self._context(job, root, job.publication.url(rel), archive_jsonld(job.publication, month.issues))
+                html = job.templates.get_template("site/month.html").render(
+                    **ctx,
+                    cal=self._calendar(job, month.year, month.month, month),
+                    year_title=f"{month.year}年",
+                    issues=self._items(job, month.issues, root),
+                    older=links.get("older"),
+                    newer=links.get("newer"),
+                    up={"title": f"{month.year}年全年", "href": "index.html"},
+                )
+                return html.encode("utf-8")
+
+            parts = archive.parts(job, month.issues, *(f"{k} {v['href']}" for k, v in sorted(links.items())))
+            written.append(job.write(rel, job.memoized("site/month", parts, make)))
+        for n, year in enumerate(years):
+            older_year, newer_year = archive.neighbours(years, n)
+            rel = paths.archive_year(year.year)
+            year_links = {
+                name: {"title": other.title, "href": root + paths.archive_year(other.year)}
+                for name, other in (("older", older_year), ("newer", newer_year))
+                if other is not None
+            }
+
+            def make_year(year: archive.Year = year, links: dict[str, Any] = year_links, rel: str = rel) -> bytes:
+                calendars = [
+                    self._calendar(job, year.year, number, m, f"{number:02d}.html" if m else "")
+                    for number in range(1, 13)
+                    for m in (year.month(number),)
+                ]
+                canonical = job.publication.url(posixpath.dirname(rel) + "/")
+                ctx = self._context(job, root, canonical, archive_jsonld(job.publication, year.issues))
+                html = job.templates.get_template("site/year.html").render(
+                    **ctx,
+                    year=year,
+                    count=len(year.issues),
+                    calendars=calendars,
+                    older=links.get("older"),
+                    newer=links.get("newer"),
+                )
+                return html.encode("utf-8")
+
+            parts = archive.parts(job, year.issues, *(f"{k} {v['href']}" for k, v in sorted(year_links.items())))
+            written.append(job.write(rel, job.memoized("site/year", parts, make_year)))
         return written
 
 
@@ -255,7 +344,21 @@ def periodical(pub: Publication) -> dict[str, Any]:
     return data
 
 
-def periodical_jsonld(pub: Publication, issues: tuple[Issue, ...]) -> dict[str, Any]:
+def archive_jsonld(pub: Publication, issues: Sequence[Issue]) -> dict[str, Any]:
+    """A month's or a year's page: a collection of the periodical's issues."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "isPartOf": periodical(pub),
+        "hasPart": [
+            {"@type": "PublicationIssue", "@id": pub.url(i.dir), "issueNumber": str(i.total_number),
+             "datePublished": i.date.isoformat(), "url": pub.url(i.dir)}
+            for i in issues
+        ],
+    }  # fmt: skip
+
+
+def periodical_jsonld(pub: Publication, issues: Sequence[Issue]) -> dict[str, Any]:
     data = {"@context": "https://schema.org", **periodical(pub)}
     if issues:
         data["hasPart"] = [
