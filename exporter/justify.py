@@ -17,7 +17,8 @@ the last line gets two characters or more, if the line stays justified within PU
 It is installed only around the PDF render (:func:`installed`), by replacing module globals of
 ``weasyprint.layout.inline`` (``justify_line``, ``split_first_line``, ``split_text_box``) and
 ``weasyprint.layout.block`` (``iter_line_boxes``, which marks a paragraph's last text box) and
-restoring them afterwards.
+restoring them afterwards. While installed, the splits of lines are remembered (column balancing
+lays the same paragraphs out many times at the same width), which also makes the PDF build faster.
 It relies on WeasyPrint internals, so it is pinned: :func:`check_pins` compares the WeasyPrint version
 and a hash of the source of every function it replaces or relies on with the values it was written
 for, and refuses to run (a :class:`~exporter.errors.RenderError`) when any differs.
@@ -48,6 +49,7 @@ PINNED: dict[str, str] = {
     "weasyprint.text.line_break.create_layout": "6587192cc0ab3ffa",
     "weasyprint.text.line_break.Layout.set_text": "fe23ca9937dbf520",
     "weasyprint.text.line_break.Layout.reactivate": "0b89ee097104b713",
+    "weasyprint.text.line_break.Layout.deactivate": "bfec3ec8406e1c82",
     "weasyprint.draw.text.draw_first_line": "1bb8eae6d88e71b1",
     "weasyprint.layout.inline.iter_line_boxes": "04aec48abfcad809",
     "weasyprint.formatting_structure.boxes.Box.copy": "22622e6493869089",
@@ -359,15 +361,49 @@ def split_first_line(
     an earlier one is not the paragraph's end. Both only accept a line that Pango broke at a legal
     break opportunity (UAX #14, which keeps 避头尾): a pushed break that needed ``overflow-wrap``
     to break inside a word, or that would start a line with closing punctuation, is refused.
+
+    Each split is made once per render (:data:`_SPLITS`): column balancing asks for it again and
+    again, and gets a copy of the layout found the first time.
     """
-    key = (text, max_width, is_line_start, id(style))
-    hint = _HINTS.get(key) if _AT_END and not minimum and style["text_align_all"] == "justify" else None
-    if hint is not None and max_width is not None:  # split at this width before (column balancing)
-        found = (
-            _pull_back(text, hint[1], style, max_width) if hint[0] == "pull" else _push(text, style, context, *hint[1:])
-        )
-        if found is not None:
+    width = None if max_width is None else round(max_width, WIDTH_DIGITS)
+    key = (text, width, justification_spacing, is_line_start, minimum, _AT_END, id(style), id(context))
+    known = _SPLITS.get(key)
+    if known is None or known[0] is not style or known[1] is not context:
+        found = _split_first_line(text, style, context, max_width, justification_spacing, is_line_start, minimum)
+        if hasattr(found[0], "layout"):  # a live Pango layout (never from WeasyPrint 70): not copied
             return found
+        known = _SPLITS[key] = (style, context, found)  # the references keep the ids from being reused
+    layout, *metrics = known[2]
+    return (_clone(layout), *metrics)
+
+
+# The splits of this render by (text, max_width rounded to WIDTH_DIGITS decimals, justification
+# spacing, is_line_start, minimum, whether the text ends its paragraph, style, layout context):
+# column balancing lays the same paragraphs out again and again at the same column width, and a
+# line's split depends on nothing else. The columns of one element differ in width in the last
+# bits of their floats (1e-9 px), which must not make different keys (Pango works in 1/1024 px).
+# Emptied when the extension is uninstalled.
+_SPLITS: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+WIDTH_DIGITS = 5
+
+
+def _clone(layout: Any) -> Any:
+    """A copy of a deactivated layout (plain values only: text, widths, spacing), so that no two
+    boxes share one: drawing reactivates a box's layout and may change its text (ellipsis)."""
+    clone = object.__new__(type(layout))
+    clone.__dict__.update(layout.__dict__)
+    return clone
+
+
+def _split_first_line(
+    text: str,
+    style: Any,
+    context: Any,
+    max_width: float | None,
+    justification_spacing: float,
+    is_line_start: bool,
+    minimum: bool,
+) -> Any:
     result = _ORIGINAL["split_first_line"](
         text, style, context, max_width, justification_spacing, is_line_start=is_line_start, minimum=minimum
     )
@@ -382,19 +418,11 @@ def split_first_line(
     squeeze = frozenset(i for i, char in enumerate(head) if char in SQUEEZABLE)
     found = _pull_back(text, squeeze, style, max_width)
     if found is not None:
-        _HINTS[key] = ("pull", squeeze)
         return found
     found = _push(text, style, context, max_width, resume, result[3])
     if found is not None:
-        _HINTS[key] = ("push", max_width, resume, result[3])
         return found
     return result
-
-
-# Decisions of split_first_line by (text, max_width, is_line_start, id(style)), only hints (every
-# hinted result is checked again): column balancing lays the same paragraphs out many times, and
-# the hint saves the split that would be thrown away. Emptied when the extension is uninstalled.
-_HINTS: dict[tuple[str, float | None, bool, int], tuple[Any, ...]] = {}
 
 
 # Closing punctuation that may follow a lone last character on its line ("司。", "司”。").
@@ -527,4 +555,4 @@ def installed() -> Iterator[None]:
         inline.split_first_line = _ORIGINAL["split_first_line"]
         inline.split_text_box = _ORIGINAL["split_text_box"]
         block.iter_line_boxes = _ORIGINAL["iter_line_boxes"]
-        _HINTS.clear()
+        _SPLITS.clear()

@@ -16,6 +16,7 @@ import re
 
 INDEX = "index.html"  # the archive, newest issue first
 SITE_CSS = "assets/site.css"
+SITE_JS = "assets/cite.js"  # the article pages' copy button for the 引用本文 line (the only script)
 ISSUES = "issues/"
 PAGE_NAME = "index.html"  # an issue's page inside its folder
 MEDIA = "media/"  # an issue's photos inside its folder
@@ -76,6 +77,29 @@ def media(issue_id: str, name: str) -> str:
     return f"{issue_dir(issue_id)}{MEDIA}{name}"
 
 
+# 往期: the archive by year and month (one page per year and per month with issues; adding an issue
+# rewrites its month, its year and the index, not one long list).
+ARCHIVE = "archive/"
+
+
+def archive_year(year: int) -> str:
+    return f"{ARCHIVE}{year:04d}/index.html"
+
+
+def archive_month(year: int, month: int) -> str:
+    return f"{ARCHIVE}{year:04d}/{month:02d}.html"
+
+
+# For search engines: a sitemap index over one sitemap per month and a news sitemap of the latest issue.
+SITEMAP = "sitemap.xml"
+SITEMAP_NEWS = "sitemaps/news.xml"
+ROBOTS = "robots.txt"
+
+
+def sitemap_month(year: int, month: int) -> str:
+    return f"sitemaps/{year:04d}-{month:02d}.xml"
+
+
 def issue_of(rel: str) -> str | None:
     """The issue id of a path below ``issues/<id>/``, else None."""
     if not rel.startswith(ISSUES):
@@ -128,6 +152,26 @@ def opds_issues_page(number: int) -> str:
     return f"opds/issues/{number:04d}.xml"
 
 
+# OPDS 1.2 navigation by year and month: years → months → an acquisition feed of a month's issues.
+OPDS_ARCHIVE = "opds/archive.xml"
+
+
+def opds_year(year: int, suffix: str = ".xml") -> str:
+    return f"opds/archive/{year:04d}{suffix}"
+
+
+def opds_month(year: int, month: int, suffix: str = ".xml") -> str:
+    return f"opds/archive/{year:04d}/{month:02d}{suffix}"
+
+
+# OPDS 2.0 (JSON) beside it: the same newest-first pages and the same year/month navigation.
+OPDS2_CATALOG = "opds/catalog.json"
+
+
+def opds2_issues_page(number: int) -> str:
+    return f"opds/issues/{number:04d}.json"
+
+
 # -- media types -----------------------------------------------------------------------------------
 
 HTML_TYPE = "text/html"
@@ -141,6 +185,8 @@ OPML_TYPE = "text/x-opml"
 OPDS_TYPE = "application/atom+xml;profile=opds-catalog"
 NAVIGATION_TYPE = OPDS_TYPE + ";kind=navigation"
 ACQUISITION_TYPE = OPDS_TYPE + ";kind=acquisition"
+OPDS2_TYPE = "application/opds+json"
+SITEMAP_TYPE = "application/xml"
 
 SUFFIX_TYPES = {
     ".html": "text/html",
@@ -189,6 +235,8 @@ KNOWN_TYPES = {
     OPML: OPML_TYPE,
     OPDS_CATALOG: NAVIGATION_TYPE,
     OPDS_ISSUES: ACQUISITION_TYPE,
+    OPDS_ARCHIVE: NAVIGATION_TYPE,
+    OPDS2_CATALOG: OPDS2_TYPE,
 }
 _PATTERN_TYPES = (
     (re.compile(r"feeds/pages/[^/]+\.xml"), ATOM_TYPE),
@@ -197,6 +245,9 @@ _PATTERN_TYPES = (
     (re.compile(r"feeds/archive/editions/[0-9]+\.xml"), ATOM_TYPE),
     (re.compile(r"feeds/archive/editions/[0-9]+\.json"), JSON_FEED_TYPE),
     (re.compile(r"opds/issues/[0-9]+\.xml"), ACQUISITION_TYPE),
+    (re.compile(r"opds/archive/[0-9]+\.xml"), NAVIGATION_TYPE),
+    (re.compile(r"opds/archive/[0-9]+/[0-9]+\.xml"), ACQUISITION_TYPE),
+    (re.compile(r"opds/(issues|archive)/[0-9/]+\.json"), OPDS2_TYPE),
 )
 
 
@@ -226,7 +277,11 @@ CACHE_NONE = "no-cache"
 
 
 def cache_control(rel: str, mtype: str) -> str:
-    if rel.startswith(("feeds/", "opds/")) or "/" not in rel or mtype.startswith(("text/", "application/json")):
+    if (
+        rel.startswith(("feeds/", "opds/", "sitemaps/"))
+        or "/" not in rel
+        or mtype.startswith(("text/", "application/json"))
+    ):
         return CACHE_SHORT
     return CACHE_LONG
 
@@ -235,7 +290,12 @@ def cache_control(rel: str, mtype: str) -> str:
 
 # (paths, what): the README's "What it publishes" table, row by row (tests/test_release.py compares).
 TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
-    ((INDEX,), "archive, newest first, with the latest issue's 本期导读"),
+    ((INDEX,), "home: the latest issue with its 本期导读, the recent issues and the 往期 years and months"),
+    (("archive/YYYY/index.html",), "往期 by year: twelve month calendars, issue days linked"),
+    (
+        ("archive/YYYY/MM.html",),
+        "往期 by month: a calendar (Monday first) with the issue days linked, and the month's issues",
+    ),
     ((issue_page("<id>"),), "one issue: masthead, 导读, the pages (版) carried, teasers"),
     ((article("<id>", "<slug>"),), "one article (permalink), with schema.org `NewsArticle` JSON-LD"),
     ((media("<id>", "<file>"),), "the article photos, as the content folder has them"),
@@ -253,6 +313,7 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     ((ban_layout("<id>"),), "where each article lies on each sheet (PDF points), the views' source"),
     ((cover("<id>"),), "the issue's cover (masthead, date, numbers, 导读), also used by OPDS"),
     ((SITE_CSS,), "the web pages' style sheet"),
+    ((SITE_JS,), "the article pages' only script: a 复制 (copy) button for the 引用本文 line"),
     ((RSS, ATOM, JSON_FEED), "article feeds (RSS 2.0, Atom, JSON Feed 1.1)"),
     (
         ("feeds/pages/…",),
@@ -273,14 +334,25 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
         (OPDS_CATALOG, OPDS_ISSUES, "opds/issues/NNNN.xml"),
         "OPDS 1.2 catalog and its newest-first acquisition feed, paged (`next`) into older pages",
     ),
+    (
+        (OPDS_ARCHIVE, "opds/archive/YYYY.xml", "opds/archive/YYYY/MM.xml"),
+        "OPDS 1.2 navigation by year and month, down to an acquisition feed of a month's issues",
+    ),
+    (
+        (OPDS2_CATALOG, "opds/issues/NNNN.json", "opds/archive/YYYY.json", "opds/archive/YYYY/MM.json"),
+        "OPDS 2.0 (`application/opds+json`): the same newest-first pages and year/month navigation",
+    ),
+    ((SITEMAP, "sitemaps/YYYY-MM.xml"), "sitemap index and one sitemap per month: issue and article pages"),
+    ((SITEMAP_NEWS,), "Google News sitemap of the latest issue's articles"),
+    ((ROBOTS,), "allows every crawler and names the sitemap"),
 )
 
 
 def table_pattern(path: str) -> re.Pattern[str]:
-    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``<k>``, ``NNNN``, ``NN``,
-    ``*`` and ``…``."""
+    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``<k>``, ``NNNN``, ``YYYY``,
+    ``MM``, ``NN``, ``*`` and ``…``."""
     out = ""
-    for token in re.split(r"(<id>|<slug>|<file>|<k>|NNNN|NN|\*|…)", path):
+    for token in re.split(r"(<id>|<slug>|<file>|<k>|NNNN|YYYY|MM|NN|\*|…)", path):
         out += {
             "<id>": r"[^/]+",
             "<k>": r"[1-9][0-9]*",
@@ -288,6 +360,8 @@ def table_pattern(path: str) -> re.Pattern[str]:
             "<slug>": r"[^/]+",
             "<file>": r".+",
             "NNNN": r"[0-9]{4}",
+            "YYYY": r"[0-9]{4}",
+            "MM": r"[0-9]{2}",
             "*": r"[^/]*",
             "…": r".+",
         }.get(token, re.escape(token))

@@ -144,6 +144,8 @@ def media_type(rel: str, head: bytes = b"") -> str:
         mtype = {"rss": paths.RSS_TYPE, "feed": paths.ATOM_TYPE, "opml": paths.OPML_TYPE}.get(root, "application/xml")
     elif suffix == ".json" and top == "feeds":
         mtype = paths.JSON_FEED_TYPE
+    elif suffix == ".json" and top == "opds":
+        mtype = paths.OPDS2_TYPE
     else:
         mtype = SUFFIX_TYPES.get(suffix, "application/octet-stream")
     return paths.content_type(mtype)

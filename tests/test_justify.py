@@ -292,3 +292,84 @@ def test_the_pdf_render_refuses_changed_internals(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(justify.PINNED, "weasyprint.draw.text.draw_first_line", "0000000000000000")
     with pytest.raises(RenderError, match=r"internals changed.*draw_first_line"):
         pdf._render('<html lang="zh-CN"><p>中文</p></html>', tmp_path, b"0123456789abcdef")
+
+
+# -- remembered splits --------------------------------------------------------------------------------
+
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    """A stand-in for justify._SPLITS that remembers nothing: every split is made afresh."""
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+
+def _columns_pdf() -> bytes:
+    """Balanced justified columns (laid out many times) with a pulled-back and a pushed paragraph end."""
+    from weasyprint import HTML
+
+    paragraphs = [
+        NEWS,
+        SQUEEZE,
+        MIXED,
+        "记者从市场监管部门获悉，今年以来新设市场主体同比增长二成，民营经济活力释放。",
+        NEWS,
+    ]
+    html = (
+        '<html lang="zh-CN"><style>@page { size: 420pt 400pt; margin: 20pt } body { margin: 0 }'
+        'div { columns: 3; column-gap: 12pt } p { font-family: "Noto Serif CJK SC"; font-size: 10pt;'
+        " line-height: 1.5; margin: 0; text-indent: 2em; text-align: justify; font-kerning: none }</style>"
+        "<div>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</div>"
+    )
+    with justify.installed():
+        return HTML(string=html).write_pdf(pdf_identifier=b"0123456789abcdef")  # type: ignore[no-any-return]
+
+
+def test_remembered_splits_give_the_same_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Column balancing splits the same lines again: the remembered splits spare that work (fewer
+    real splits) and change nothing in the PDF."""
+    made = []
+    split = justify._split_first_line
+
+    def counted(*args: object) -> object:
+        made.append(args[0])
+        return split(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(justify, "_split_first_line", counted)
+    remembered = _columns_pdf()
+    with_memory = len(made)
+    assert justify._SPLITS == {}  # forgotten after the render
+    made.clear()
+    monkeypatch.setattr(justify, "_SPLITS", _Forgetful())
+    afresh = _columns_pdf()
+    assert remembered == afresh
+    assert with_memory < 0.7 * len(made), (with_memory, len(made))
+
+
+def test_a_remembered_split_is_a_copy_and_only_at_the_same_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widths that differ in the last bits of their floats (the columns of one element) share a
+    split; another width does not, nor the same text where it ends its paragraph (squeezed there).
+    Every caller gets its own copy of the layout."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    css = "font-family: Noto Serif CJK SC; font-size: 10pt; text-align: justify"
+    document = HTML(string=f'<html lang="zh-CN"><p style="{css}">{SQUEEZE}</p>').render()
+    style = next(b for b in document.pages[0]._page_box.descendants() if isinstance(b, boxes.TextBox)).style
+    width = 136.0 * 4 / 3  # px: where WeasyPrint alone leaves 放 alone on the last line
+    with justify.installed():
+        first = justify.split_first_line(SQUEEZE, style, None, width, 0)
+        again = justify.split_first_line(SQUEEZE, style, None, width + 3e-9, 0)
+        assert len(justify._SPLITS) == 1
+        assert again[0] is not first[0] and vars(again[0]) == vars(first[0])
+        assert again[1:] == first[1:]
+        other = justify.split_first_line(SQUEEZE, style, None, width / 2, 0)
+        assert len(justify._SPLITS) == 2 and other[1] < first[1]
+        rest = SQUEEZE
+        while (split := justify.split_first_line(rest, style, None, width, 0))[2] is not None:
+            last, rest = rest, rest.encode()[split[2] :].decode()
+        assert rest == "放"
+        before = justify.split_first_line(last, style, None, width, 0)
+        monkeypatch.setattr(justify, "_AT_END", True)
+        assert before[2] is not None and justify.split_first_line(last, style, None, width, 0)[2] is None
+    assert justify._SPLITS == {}
