@@ -154,6 +154,16 @@ def opds_issues_page(number: int) -> str:
 
 # OPDS 1.2 navigation by year and month: years → months → an acquisition feed of a month's issues.
 OPDS_ARCHIVE = "opds/archive.xml"
+# OPDS-PSE page streaming: no file, a route of exporter.serve answering from the 版 images of the issue
+# (pageNumber counts the issue's sheets from 0; maxWidth <= THUMB_WIDTH gets the thumbnail).
+PSE_STREAM = "opds/pse/"
+PSE_REL = "http://vaemendis.net/opds-pse/stream"
+PSE_NS = "http://vaemendis.net/opds-pse/ns"
+
+
+def pse_stream(issue_id: str) -> str:
+    """The stream URL template of an issue (relative to the output root), {pageNumber} and {maxWidth} in it."""
+    return f"{PSE_STREAM}{issue_id}/{{pageNumber}}?maxWidth={{maxWidth}}"
 
 
 def opds_year(year: int, suffix: str = ".xml") -> str:

@@ -344,3 +344,27 @@ def test_screenshot_of_a_ban_view(
     assert 10_000 < shot.stat().st_size < 300_000
     if update_golden:
         shutil.copyfile(shot, ROOT / "docs" / "screenshot-ban.png")
+
+
+def test_opds_pse_streams_the_sheet_images(built: Built, server: Server) -> None:
+    """OPDS-PSE: the issue's acquisition entry has a stream link counting its sheets; the server answers
+    {pageNumber} (from 0) with that sheet's image, the thumbnail for a small {maxWidth}."""
+    tree = etree.fromstring(built.file(paths.OPDS_ISSUES).read_bytes())
+    links = tree.findall(f".//{{http://www.w3.org/2005/Atom}}link[@rel='{paths.PSE_REL}']")
+    assert len(links) == 1
+    link = links[0]
+    sheets = built.layout["sheets"]
+    assert link.get(f"{{{paths.PSE_NS}}}count") == str(len(sheets))
+    href = link.get("href")
+    assert "{pageNumber}" in href and "{maxWidth}" in href
+    path = href[href.index(paths.PSE_STREAM) :]  # the publication's base URL is not the test server's
+    for number, sheet in ((0, sheets[0]), (len(sheets) - 1, sheets[-1])):
+        for width, name in (("1200", sheet["image"]), ("300", sheet["thumb"])):
+            url = "/" + path.replace("{pageNumber}", str(number)).replace("{maxWidth}", width)
+            response = server.client.get(url)
+            assert response.status_code == 200, url
+            assert response.headers["content-type"] == "image/webp"
+            assert response.content == built.file(paths.issue_dir(built.issue.id) + paths.PAGES + name).read_bytes()
+    missing = "/" + path.replace("{pageNumber}", str(len(sheets))).replace("{maxWidth}", "300")
+    assert server.client.get(missing).status_code == 404
+    assert server.client.get("/opds/pse/..%2F..%2Fetc/0").status_code == 404

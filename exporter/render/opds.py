@@ -62,7 +62,7 @@ SORT_NEW = "http://opds-spec.org/sort/new"
 
 
 def _feed(pub: Publication, path: str, title: str, updated: str, kind_type: str) -> Any:
-    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DCTERMS, "opds": OPDS})
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DCTERMS, "opds": OPDS, "pse": paths.PSE_NS})
     root.set(XML_LANG, pub.language)
     sub(root, "id", pub.url(path))
     sub(root, "title", title)
@@ -126,6 +126,11 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
         sub(entry, "link", rel=THUMBNAIL, type=thumb.media_type, href=thumb.url)
     for d in files:
         sub(entry, "link", rel=ACQUIRE, type=d.media_type, length=str(d.length), title=d.label, href=d.url)
+    sheets = [o for o in job.release.outputs(issue.id) if o.path.startswith(issue.dir + paths.PAGES) and
+              o.path.endswith("-thumb.webp")]  # fmt: skip
+    if sheets:  # OPDS-PSE: the sheets' images one by one (served by exporter.serve from the 版 images)
+        link = sub(entry, "link", rel=paths.PSE_REL, type="image/webp", href=pub.url(paths.pse_stream(issue.id)))
+        link.set(f"{{{paths.PSE_NS}}}count", str(len(sheets)))
     sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
 
 
