@@ -62,7 +62,7 @@ SORT_NEW = "http://opds-spec.org/sort/new"
 
 
 def _feed(pub: Publication, path: str, title: str, updated: str, kind_type: str) -> Any:
-    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DCTERMS, "opds": OPDS, "pse": paths.PSE_NS})
+    root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DCTERMS, "opds": OPDS})
     root.set(XML_LANG, pub.language)
     sub(root, "id", pub.url(path))
     sub(root, "title", title)
@@ -129,7 +129,10 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
     sheets = [o for o in job.release.outputs(issue.id) if o.path.startswith(issue.dir + paths.PAGES) and
               o.path.endswith("-thumb.webp")]  # fmt: skip
     if sheets:  # OPDS-PSE: the sheets' images one by one (served by exporter.serve from the 版 images)
-        link = sub(entry, "link", rel=paths.PSE_REL, type="image/webp", href=pub.url(paths.pse_stream(issue.id)))
+        link = etree.SubElement(entry, f"{{{ATOM}}}link", nsmap={"pse": paths.PSE_NS})  # declared where used
+        link.set("rel", paths.PSE_REL)
+        link.set("type", "image/webp")
+        link.set("href", pub.url(paths.pse_stream(issue.id)))
         link.set(f"{{{paths.PSE_NS}}}count", str(len(sheets)))
     sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
 
