@@ -1,6 +1,6 @@
 """Every benchmark in one run (`make bench`): PDF vs bare WeasyPrint, whole issue vs PDF alone and peak
-memory, the 数字报 replica's cost, incremental builds of a 200-issue archive, the server under load and the PDF's print quality. Each prints
-its figures."""
+memory, the 数字报 replica's cost, incremental builds of a 200-issue archive, the server under load and
+the PDF's print quality. Each prints its figures."""
 
 from __future__ import annotations
 
