@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, CORPUS_ID, ROOT
+from conftest import CORPUS, CORPUS_ID, ROOT, SAMPLE, SEED_ID
 from lxml import etree
 from test_serve import Server
 
@@ -368,3 +368,17 @@ def test_opds_pse_streams_the_sheet_images(built: Built, server: Server) -> None
     missing = "/" + path.replace("{pageNumber}", str(len(sheets))).replace("{maxWidth}", "300")
     assert server.client.get(missing).status_code == 404
     assert server.client.get("/opds/pse/..%2F..%2Fetc/0").status_code == 404
+
+
+def test_an_unchanged_issue_renders_no_image_again(tmp_path: Path) -> None:
+    """Incremental: the second build of the same content reuses the issue, and its sheet images are the
+    published files themselves (hard links into the new release), not renders of their own."""
+    out = tmp_path / "out"
+    first = build(SAMPLE, out, now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
+    assert first.ok and SEED_ID in first.rendered
+    image = paths.ban_image(SEED_ID, 1, 1)
+    before = (out / image).resolve().stat()
+    second = build(SAMPLE, out, now=datetime.fromisoformat("2026-07-01T00:00:00+08:00"))
+    assert second.ok and second.rendered == [] and SEED_ID in second.reused
+    after = (out / image).resolve().stat()
+    assert (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)
