@@ -121,7 +121,7 @@ def ban_number(section_id: str) -> int:
 
 def geometry(document: Any) -> dict[str, Any]:
     """The sheets of the laid-out document: size, 版, and each article's rectangles (PDF points)."""
-    sheets = []
+    sheets: list[dict[str, Any]] = []
     previous = 0
     for page in document.pages:
         sections = _sections(page._page_box)
@@ -130,7 +130,7 @@ def geometry(document: Any) -> dict[str, Any]:
             owner = ban_number(starting[0].element.get("id"))
         elif sections:
             owner = ban_number(sections[0].element.get("id"))
-        else:  # the masthead-only part of a front sheet cannot be alone; keep the sheet with the last 版
+        else:  # no 版 on it (a front sheet of masthead and 导读 alone): the 版 before, or the first one after
             owner = previous
         previous = owner
         areas: dict[str, list[list[float]]] = {}
@@ -149,6 +149,10 @@ def geometry(document: Any) -> dict[str, Any]:
                 ],
             }
         )
+    first = next((sheet["ban"] for sheet in sheets if sheet["ban"]), 0)
+    for sheet in sheets:
+        if not sheet["ban"]:
+            sheet["ban"], sheet["bans"] = first, sorted({first, *sheet["bans"]} - {0})
     return {"format": LAYOUT_FORMAT, "sheets": sheets}
 
 
