@@ -6,7 +6,7 @@ Makes the 16-page issue of bench/edition.py (the corpus fixture's 29 articles ov
 interleaved round by round, two fresh ``exporter build`` processes on it, every format each:
 
 * replica     the default: besides the issue's PDF, one PDF per 版, every sheet as an image at 150 dpi
-              and as a 300 px thumbnail (pypdfium2, WebP), the layout and the 版 views;
+              and as a 300 px thumbnail (pypdfium2, JPEG), the layout and the 版 views;
 * no-replica  ``--option replica=false``: the same build without them (the PDFs are linearised in both).
 
 It prints the wall time of each (minimum and median of the rounds), ``replica / no-replica`` (target
@@ -89,7 +89,7 @@ def main() -> None:
                 times[name].append(seconds)
                 cpus[name].append(cpu)
                 peaks[name] = max(peaks[name], peak)
-        sheets = len(list((Path(tmp) / "replica").resolve().glob("issues/*/pages/*-thumb.webp")))
+        sheets = len(list((Path(tmp) / "replica").resolve().glob("issues/*/pages/*-thumb.jpg")))
         print(f"16-page issue (29 corpus articles, {sheets} sheets), every format, {args.rounds} rounds interleaved")
         for name in contenders:
             t = times[name]

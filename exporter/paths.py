@@ -61,7 +61,7 @@ def ban_view(issue_id: str, number: int) -> str:
 
 def ban_image(issue_id: str, number: int, sheet: int, thumb: bool = False) -> str:
     """Sheet ``sheet`` (1-based) of 版 ``number`` as an image (~150 dpi), or its ~300 px thumbnail."""
-    return f"{issue_dir(issue_id)}{PAGES}{number:02d}-{sheet}{'-thumb' if thumb else ''}.webp"
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}-{sheet}{'-thumb' if thumb else ''}.jpg"
 
 
 def ban_layout(issue_id: str) -> str:
@@ -317,7 +317,7 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (("issues/<id>/pages/NN.pdf",), "the PDF of one page (版) alone; every PDF is linearised"),
     (
-        ("issues/<id>/pages/NN-<k>.webp", "issues/<id>/pages/NN-<k>-thumb.webp"),
+        ("issues/<id>/pages/NN-<k>.jpg", "issues/<id>/pages/NN-<k>-thumb.jpg"),
         "each sheet of a page (版) as an image at 150 dpi and as a 300 px wide thumbnail",
     ),
     ((ban_layout("<id>"),), "where each article lies on each sheet (PDF points), the views' source"),

@@ -10,7 +10,8 @@ WeasyPrint document, so there is one layout and no second render:
 * :func:`ban_sheets`: the sheets each 版 is on (its per-版 PDF and its view show them);
 * :func:`linearize`: qpdf ``--linearize --deterministic-id`` (fast first page; same bytes in, same out);
 * :func:`page_images`: each sheet rendered with PDFium (pypdfium2) at ~150 dpi and as a ~300 px
-  thumbnail, WebP with fixed settings (byte-identical for the same PDF).
+  thumbnail, JPEG with fixed settings (byte-identical for the same PDF; JPEG as the 数字报 sites use:
+  its encoder is 15× faster than WebP's for a 150 dpi sheet, for 1.3× the bytes).
 
 The geometry is plain JSON (``issues/<id>/pages/layout.json``); the site renderer makes the 版 views
 from it (:func:`exporter.render.site.ban_views`).
@@ -32,8 +33,8 @@ from typing import Any
 PT_PER_PX = 0.75  # CSS px → PDF points
 READABLE_DPI = 150
 THUMB_WIDTH = 300  # px
-WEBP = {"quality": 80, "method": 0, "exact": False}  # fixed settings: same pixels → same bytes
-THUMB_WEBP = {"quality": 80, "method": 4}
+JPEG = {"quality": 82, "optimize": False, "progressive": False}  # fixed settings: same pixels → same bytes
+THUMB_JPEG = {"quality": 80, "optimize": True, "progressive": False}
 LAYOUT_FORMAT = 1
 QPDF_TIMEOUT = 120.0
 
@@ -303,8 +304,8 @@ def image_names(layout: dict[str, Any]) -> list[tuple[int, int]]:
 
 
 def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[bytes, bytes, tuple[int, int]]]:
-    """Pages of ``pdf`` (every one, or those at ``indexes``, 0-based): (readable WebP at ~150 dpi,
-    thumbnail WebP 300 px wide, the readable one's size)."""
+    """Pages of ``pdf`` (every one, or those at ``indexes``, 0-based): (readable JPEG at ~150 dpi,
+    thumbnail JPEG 300 px wide, the readable one's size)."""
     import pypdfium2
     from PIL import Image
 
@@ -319,11 +320,11 @@ def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[byte
             finally:
                 page.close()
             readable = io.BytesIO()
-            picture.save(readable, "WEBP", **WEBP)
+            picture.save(readable, "JPEG", **JPEG)
             height = round(THUMB_WIDTH * picture.height / picture.width)
             thumb = io.BytesIO()
             small = picture.reduce(max(1, picture.width // (THUMB_WIDTH * 2)))  # a box filter first: 4× faster
-            small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "WEBP", **THUMB_WEBP)
+            small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "JPEG", **THUMB_JPEG)
             images.append((readable.getvalue(), thumb.getvalue(), picture.size))
     finally:
         document.close()

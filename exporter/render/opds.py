@@ -127,11 +127,11 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
     for d in files:
         sub(entry, "link", rel=ACQUIRE, type=d.media_type, length=str(d.length), title=d.label, href=d.url)
     sheets = [o for o in job.release.outputs(issue.id) if o.path.startswith(issue.dir + paths.PAGES) and
-              o.path.endswith("-thumb.webp")]  # fmt: skip
+              o.path.endswith("-thumb.jpg")]  # fmt: skip
     if sheets:  # OPDS-PSE: the sheets' images one by one (served by exporter.serve from the 版 images)
         link = etree.SubElement(entry, f"{{{ATOM}}}link", nsmap={"pse": paths.PSE_NS})  # declared where used
         link.set("rel", paths.PSE_REL)
-        link.set("type", "image/webp")
+        link.set("type", "image/jpeg")
         link.set("href", pub.url(paths.pse_stream(issue.id)))
         link.set(f"{{{paths.PSE_NS}}}count", str(len(sheets)))
     sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
