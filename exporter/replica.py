@@ -338,7 +338,9 @@ def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[byte
             page = document[index]
             try:
                 bitmap = page.render(scale=READABLE_DPI / 72, may_draw_forms=False)
-                picture = bitmap.to_pil().convert("RGB")
+                picture = bitmap.to_pil()  # RGB (PDFium's BGR, swapped)
+                if picture.mode != "RGB":
+                    picture = picture.convert("RGB")
             finally:
                 page.close()
             readable = io.BytesIO()
