@@ -347,7 +347,8 @@ def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[byte
             picture.save(readable, "JPEG", **JPEG)
             height = round(THUMB_WIDTH * picture.height / picture.width)
             thumb = io.BytesIO()
-            small = picture.reduce(max(1, picture.width // (THUMB_WIDTH * 2)))  # a box filter first: 4× faster
+            # A box filter down to just above the width first (5× for 150 dpi A3), Lanczos for the rest.
+            small = picture.reduce(max(1, picture.width // (THUMB_WIDTH + THUMB_WIDTH // 6)))
             small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "JPEG", **THUMB_JPEG)
             images.append((readable.getvalue(), thumb.getvalue(), picture.size))
     finally:
