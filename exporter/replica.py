@@ -8,6 +8,7 @@ WeasyPrint document, so there is one layout and no second render:
   A sheet belongs to the 版 that starts on it (its running head names it), else to the 版 it continues;
   its image is named after that 版. ``bans`` lists every 版 with content on it (a shared sheet: two).
 * :func:`ban_sheets`: the sheets each 版 is on (its per-版 PDF and its view show them);
+* :func:`ban_pdfs`: each 版's PDF, cut from the issue's (pikepdf);
 * :func:`linearize`: qpdf ``--linearize --deterministic-id`` (fast first page; same bytes in, same out);
 * :func:`page_images`: each sheet rendered with PDFium (pypdfium2) at ~150 dpi and as a ~300 px
   thumbnail, JPEG with fixed settings (byte-identical for the same PDF; JPEG as the 数字报 sites use:
@@ -19,14 +20,12 @@ from it (:func:`exporter.render.site.ban_views`).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import pickle
-import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,7 +219,7 @@ def _internal_link(annot: Any) -> bool:
     return "/Dest" in annot or (action is not None and action.get("/S") == "/GoTo")
 
 
-# -- sharing the work with a forked helper ---------------------------------------------------------
+# -- what the render returns ----------------------------------------------------------------------
 
 
 @dataclass
@@ -231,60 +230,6 @@ class Part:
     images: dict[int, tuple[bytes, bytes, tuple[int, int]]] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     error: str = ""
-
-    def merge(self, other: Part) -> Part:
-        return Part({**self.bans, **other.bans}, {**self.images, **other.images}, self.messages + other.messages,
-                    self.error or other.error)  # fmt: skip
-
-
-@dataclass
-class Forked:
-    pid: int
-    reader: int
-
-
-def fork(work: Callable[[], Part]) -> Forked:
-    """Run ``work()`` in a forked process (the render child is a daemon: multiprocessing cannot)."""
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the helper: report, and leave without running the parent's clean-up
-        code = 0
-        try:
-            os.close(reader)
-            try:
-                result = work()
-            except BaseException as exc:
-                result = Part(error=f"PDF helper failed: {type(exc).__name__}: {exc}")
-            with os.fdopen(writer, "wb") as out:
-                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(writer)
-    return Forked(pid, reader)
-
-
-def join(helper: Forked) -> Part:
-    """What the helper made (an error Part when it died)."""
-    with os.fdopen(helper.reader, "rb") as inp:
-        data = inp.read()
-    os.waitpid(helper.pid, 0)
-    try:
-        result: Part = pickle.loads(data)  # noqa: S301 - our own forked process wrote it
-    except Exception:
-        return Part(error="the PDF helper process died")
-    return result
-
-
-def cancel(helper: Forked) -> None:
-    """Stop a helper whose work is no longer wanted."""
-    with contextlib.suppress(OSError):
-        os.kill(helper.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        os.waitpid(helper.pid, 0)
-    with contextlib.suppress(OSError):
-        os.close(helper.reader)
 
 
 # -- linearising -----------------------------------------------------------------------------------
@@ -327,30 +272,45 @@ def image_names(layout: dict[str, Any]) -> list[tuple[int, int]]:
 
 def page_images(pdf: bytes, indexes: list[int] | None = None) -> list[tuple[bytes, bytes, tuple[int, int]]]:
     """Pages of ``pdf`` (every one, or those at ``indexes``, 0-based): (readable JPEG at ~150 dpi,
-    thumbnail JPEG 300 px wide, the readable one's size)."""
-    import pypdfium2
-    from PIL import Image
+    thumbnail JPEG 300 px wide, the readable one's size).
 
-    images = []
+    PDFium renders one page at a time (it is not thread-safe); a second thread encodes the pages
+    already rendered meanwhile (Pillow lets go of the GIL), so both cores work without a second
+    process holding the laid-out document.
+    """
+    import pypdfium2
+
     document = pypdfium2.PdfDocument(pdf)
     try:
-        for index in range(len(document)) if indexes is None else indexes:
-            page = document[index]
-            try:
-                bitmap = page.render(scale=READABLE_DPI / 72, may_draw_forms=False)
-                picture = bitmap.to_pil()  # RGB (PDFium's BGR, swapped)
-                if picture.mode != "RGB":
-                    picture = picture.convert("RGB")
-            finally:
-                page.close()
-            readable = io.BytesIO()
-            picture.save(readable, "JPEG", **JPEG)
-            height = round(THUMB_WIDTH * picture.height / picture.width)
-            thumb = io.BytesIO()
-            # A box filter down to just above the width first (5× for 150 dpi A3), Lanczos for the rest.
-            small = picture.reduce(max(1, picture.width // (THUMB_WIDTH + THUMB_WIDTH // 6)))
-            small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "JPEG", **THUMB_JPEG)
-            images.append((readable.getvalue(), thumb.getvalue(), picture.size))
+        with ThreadPoolExecutor(max_workers=1) as encoder:
+            done: list[tuple[bytes, bytes, tuple[int, int]]] = []
+            pending: list[Any] = []
+            for index in range(len(document)) if indexes is None else indexes:
+                page = document[index]
+                try:
+                    bitmap = page.render(scale=READABLE_DPI / 72, may_draw_forms=False)
+                finally:
+                    page.close()
+                pending.append(encoder.submit(_encode, bitmap))
+                if len(pending) > 1:  # at most two 13 MB bitmaps wait: memory stays flat
+                    done.append(pending.pop(0).result())
+            return done + [job.result() for job in pending]
     finally:
         document.close()
-    return images
+
+
+def _encode(bitmap: Any) -> tuple[bytes, bytes, tuple[int, int]]:
+    """A rendered page as (readable JPEG, thumbnail JPEG, size)."""
+    from PIL import Image
+
+    picture = bitmap.to_pil()  # RGB (PDFium's BGR, swapped)
+    if picture.mode != "RGB":
+        picture = picture.convert("RGB")
+    readable = io.BytesIO()
+    picture.save(readable, "JPEG", **JPEG)
+    height = round(THUMB_WIDTH * picture.height / picture.width)
+    thumb = io.BytesIO()
+    # A box filter down to just above the width first (5× for 150 dpi A3), Lanczos for the rest.
+    small = picture.reduce(max(1, picture.width // (THUMB_WIDTH + THUMB_WIDTH // 6)))
+    small.resize((THUMB_WIDTH, height), Image.Resampling.LANCZOS).save(thumb, "JPEG", **THUMB_JPEG)
+    return readable.getvalue(), thumb.getvalue(), picture.size

@@ -517,7 +517,7 @@ def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int, repl
     gc.freeze()
     _die_with_parent(parent)
     try:
-        outcome = _render(html, base_dir, ident, replica, parallel=True)
+        outcome = _render(html, base_dir, ident, replica)
     except BaseException as exc:  # report everything; the parent raises RenderError
         outcome = Outcome(error=f"PDF render failed: {type(exc).__name__}: {exc}")
     conn.send(outcome)
@@ -535,12 +535,11 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, parallel: bool = False) -> Outcome:
+def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False) -> Outcome:
     """The render itself (in whichever process): HTML → checked layout → PDF bytes, linearised.
 
     With ``replica``, also from the same layout: the geometry of the articles, one PDF per 版 and the
-    sheet images (:mod:`exporter.replica`); with ``parallel`` (in the render child) half of the 版 are
-    written by a forked helper meanwhile, on the core the other formats left free.
+    sheet images (:mod:`exporter.replica`).
     """
     import weasyprint
 
@@ -573,30 +572,22 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, para
             if problem:
                 return Outcome(error=problem)
             layout: dict[str, Any] = {}
-            part, helper = rp.Part(), None
+            part = rp.Part()
             pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
-            if replica:  # from the issue's PDF: the 版 PDFs here, the sheet images half here, half in a helper
+            if replica:  # from the issue's PDF: the 版 PDFs (cut from it) and the sheet images
                 layout = rp.geometry(document)
-                sheets_of = rp.ban_sheets(layout)
                 labels = {
                     rp.ban_number(str(section.get("id"))): str(section.get("data-label"))
                     for section in source.etree_element.iter("section")
                     if "ban" in str(section.get("class", "")).split()
                 }
-                every = list(range(len(layout["sheets"])))  # each sheet is one image, named after its 版
-                halves = [every[: (len(every) + 1) // 2], every[(len(every) + 1) // 2 :]] if parallel else [every, []]
                 try:
-                    if halves[1]:
-                        helper = rp.fork(lambda: _sheet_images(pdf, halves[1]))
-                    part = _sheet_images(pdf, halves[0])
-                    part.bans = rp.ban_pdfs(pdf, sheets_of, labels)
-                    if helper is not None:
-                        part, helper = part.merge(rp.join(helper)), None
+                    part = rp.Part(
+                        bans=rp.ban_pdfs(pdf, rp.ban_sheets(layout), labels),
+                        images=dict(enumerate(rp.page_images(pdf))),  # each sheet one image, named after its 版
+                    )
                 except RuntimeError as exc:
                     part.error = str(exc)
-                finally:
-                    if helper is not None:  # this process failed: the helper's work is of no use
-                        rp.cancel(helper)
             if replica:
                 messages += part.messages
                 if part.error:
@@ -613,16 +604,6 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, para
     bans = dict(sorted(part.bans.items()))
     images = [part.images[i] for i in sorted(part.images)]
     return Outcome(pdf=pdf, pages=len(document.pages), font_families=families, layout=layout, bans=bans, images=images)
-
-
-def _sheet_images(pdf: bytes, sheets: list[int]) -> Any:
-    """The images of the issue PDF's sheets ``sheets`` (0-based indexes), as a replica Part."""
-    from exporter import replica as rp
-
-    part = rp.Part()
-    for index, image in zip(sheets, rp.page_images(pdf, sheets), strict=True):
-        part.images[index] = image
-    return part
 
 
 def crowded_starts(document: Any) -> list[str]:
