@@ -9,6 +9,7 @@ and every file they point at must be in the bucket.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import posixpath
@@ -493,3 +494,52 @@ def test_cli_publish_refuses_a_bad_target_and_a_missing_release(tmp_path: Path, 
         main, ["publish", "--to", "s3://paper/herald", "--out", str(tmp_path / "out"), "--endpoint-url", endpoint]
     )
     assert missing.exit_code == 5 and "has no release to publish" in missing.output
+
+
+def _release(site: Path, files: dict[str, bytes]) -> None:
+    """A release made by hand (its folder, its manifest, the output link): documents no renderer writes
+    yet, to pin the order down where the path and the rank alone would get it wrong."""
+    releases = site / ".output.releases"
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    release = hashlib.sha256(json.dumps(sorted(digests.items())).encode()).hexdigest()[:16]
+    for rel, data in files.items():
+        (releases / release / rel).parent.mkdir(parents=True, exist_ok=True)
+        (releases / release / rel).write_bytes(data)
+    record = {"format": 2, "release": release, "files": digests, "issues": {},
+              "types": {rel: paths.media_type(rel) for rel in files}}  # fmt: skip
+    (releases / f"{release}.json").write_text(json.dumps(record))
+    link = site / "output"
+    if link.is_symlink():
+        link.unlink()
+    link.symlink_to(f".output.releases/{release}")
+
+
+def _page(*links: str) -> bytes:
+    body = "".join(f'<a href="{link}">{link}</a>' for link in links)
+    return f"<!doctype html><html><head><title>t</title></head><body>{body}</body></html>".encode()
+
+
+def test_a_changed_page_waits_for_the_new_pages_it_points_at(s3: Any, target: Target, tmp_path: Path) -> None:
+    """``archive/a.html`` (published, reachable from the index) now points at a new ``archive/z.html``,
+    which points at a new photo, and at ``archive/y.html``, which points back at it (a cycle): z and y
+    and the photo must all be in the bucket before a.html changes, whatever their names."""
+    site = tmp_path / "site"
+    (site / ".output.releases").mkdir(parents=True)
+    _release(site, {paths.INDEX: _page("archive/a.html"), "archive/a.html": _page("../index.html")})
+    publish(site / "output", target, s3)
+    _release(
+        site,
+        {
+            paths.INDEX: _page("archive/a.html"),
+            "archive/a.html": _page("../index.html", "z.html"),
+            "archive/z.html": _page("y.html", "../media/b.png") + b'<img src="../media/b.png">',
+            "archive/y.html": _page("z.html", f"{BASE}archive/a.html"),
+            "media/b.png": b"\x89PNG\r\n\x1a\n",
+        },
+    )
+    log: list[tuple[str, list[tuple[str, str]]]] = []
+    publish(site / "output", target, s3, jobs=1, observer=lambda action, rel: log.append((rel, dangling(s3, target))))
+    order = [rel for rel, _ in log]
+    assert order.index("media/b.png") < order.index("archive/z.html") < order.index("archive/a.html")
+    assert order.index("archive/y.html") < order.index("archive/a.html")
+    assert [(rel, broken) for rel, broken in log if broken] == []
