@@ -543,3 +543,12 @@ def test_a_changed_page_waits_for_the_new_pages_it_points_at(s3: Any, target: Ta
     assert order.index("media/b.png") < order.index("archive/z.html") < order.index("archive/a.html")
     assert order.index("archive/y.html") < order.index("archive/a.html")
     assert [(rel, broken) for rel, broken in log if broken] == []
+
+
+def test_publish_finds_the_release_the_pipeline_serves(site: Path) -> None:
+    from exporter.publish import Releases
+    from exporter.s3 import _release
+
+    releases = Releases(site / "output")
+    release, manifest, folder = _release(site / "output")
+    assert (release, manifest, folder) == (releases.current_id(), releases.manifest(), releases.release_dir(release))
