@@ -237,7 +237,9 @@ def _s3_target(ctx: click.Context, param: click.Parameter, value: str) -> object
 @click.option("--endpoint-url", metavar="URL",
               help="An S3-compatible service, not AWS (MinIO, R2, OSS, COS…); also AWS_ENDPOINT_URL.")  # fmt: skip
 @click.option("--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Uploads at the same time.")
-def publish(target: object, out: Path, dry_run: bool, endpoint_url: str | None, jobs: int) -> None:
+@click.option("--verify", is_flag=True,
+              help="List the bucket even if its manifest names this release; upload what is missing.")  # fmt: skip
+def publish(target: object, out: Path, dry_run: bool, endpoint_url: str | None, jobs: int, verify: bool) -> None:
     """Upload the current release of --out to object storage: new and changed files (the heavy files
     first, the documents pointing at them after), then deletions, then the remote manifest. Credentials
     and region come from the environment or ~/.aws, as for the aws command line."""
@@ -246,7 +248,9 @@ def publish(target: object, out: Path, dry_run: bool, endpoint_url: str | None, 
 
     assert isinstance(target, Target)
     try:
-        result = run_publish(out, target, client(endpoint_url, jobs), dry_run=dry_run, jobs=jobs, echo=click.echo)
+        result = run_publish(
+            out, target, client(endpoint_url, jobs), dry_run=dry_run, jobs=jobs, verify=verify, echo=click.echo
+        )
     except ExporterError as exc:
         _fail(exc)
         return

@@ -415,17 +415,49 @@ def _rank(rel: str, media_type: str) -> int:
     return ENTRY if rel in ENTRIES else EDITION_DOCUMENT
 
 
-def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS) -> Plan:
-    """What publishing the current release of ``out`` to the bucket takes (reads the bucket, writes nothing)."""
+def _remote_headers(remote: dict[str, Any]) -> dict[str, list[str]]:
+    """rel → [Content-Type, Cache-Control] the remote manifest records (``headers``: rel → index into
+    ``header_sets``, so the thousands of files with the same two headers cost a few bytes each)."""
+    sets, index = remote.get("header_sets"), remote.get("headers")
+    if not isinstance(sets, list) or not isinstance(index, dict):
+        return {}
+    return {rel: sets[n] for rel, n in index.items() if isinstance(n, int) and 0 <= n < len(sets)}
+
+
+def _remote_manifest(manifest: dict[str, Any], headers: dict[str, tuple[str, str]]) -> bytes:
+    sets = sorted(set(headers.values()))
+    number = {pair: n for n, pair in enumerate(sets)}
+    record = dict(
+        manifest,
+        header_sets=[list(pair) for pair in sets],
+        headers={rel: number[pair] for rel, pair in headers.items()},
+    )
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = False) -> Plan:
+    """What publishing the current release of ``out`` to the bucket takes (reads the bucket, writes nothing).
+
+    When the bucket's manifest is this release's, with the same headers, and no publish was interrupted,
+    the bucket is taken as complete without listing it, unless ``verify``: then every object is listed
+    and one missing or of another size is uploaded again (say, deleted by hand)."""
     release, manifest, folder = _release(out)
     files: dict[str, str] = manifest["files"]
     types: dict[str, str] = manifest.get("types", {})
+    mtypes = {rel: types.get(rel) or paths.media_type(rel) for rel in files}
+    headers = {rel: paths.headers(rel, mtype) for rel, mtype in mtypes.items()}
+    new_manifest = _remote_manifest(manifest, headers)
     raw_remote = bucket.get(MANIFEST_NAME)
-    remote = json.loads(raw_remote) if raw_remote else {}
+    raw_pending = bucket.get(PENDING_NAME)
+    if raw_remote == new_manifest and raw_pending is None and not verify:
+        return Plan(bucket.target, release, release, [], [], len(files), 0, new_manifest, False, [], False, None)
+    try:
+        remote = json.loads(raw_remote) if raw_remote else {}
+    except ValueError:
+        remote = {}
     remote = remote if isinstance(remote, dict) else {}
     remote_files: dict[str, str] = remote.get("files", {}) if isinstance(remote.get("files"), dict) else {}
-    remote_headers: dict[str, list[str]] = remote.get("headers", {}) if isinstance(remote.get("headers"), dict) else {}
-    raw_pending = bucket.get(PENDING_NAME)
+    remote_headers = _remote_headers(remote)
     uncertain: set[str] = set()
     if raw_pending:
         try:
@@ -434,13 +466,11 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS) -> Plan:
             uncertain = set(files) | set(remote_files)  # unreadable: check everything
     listing = bucket.listing()
 
-    headers: dict[str, tuple[str, str]] = {}
     uploads: dict[str, Upload] = {}
     check: list[str] = []
     unchanged = 0
     for rel, sha in files.items():
-        mtype = types.get(rel) or paths.media_type(rel)
-        headers[rel] = paths.headers(rel, mtype)
+        mtype = mtypes[rel]
         listed = listing.get(rel)
         size = (folder / rel).stat().st_size
         same_headers = remote_headers.get(rel) == list(headers[rel])
@@ -482,8 +512,6 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS) -> Plan:
     ordered = _order(uploads, deps)
 
     deletions = sorted(((set(remote_files) | uncertain) - set(files)) & set(listing) - {MANIFEST_NAME, PENDING_NAME})
-    record = dict(manifest, headers={rel: list(value) for rel, value in sorted(headers.items())})
-    new_manifest = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     pending = sorted(uncertain | set(uploads) | set(deletions))
     return Plan(
         bucket.target,
@@ -544,13 +572,14 @@ def publish(
     *,
     dry_run: bool = False,
     jobs: int = DEFAULT_JOBS,
+    verify: bool = False,
     echo: Callable[[str], None] | None = None,
     observer: Observer | None = None,
 ) -> PublishResult:
     """Publish the current release of ``out`` to ``target`` (see the module's docstring)."""
     t0 = time.perf_counter()
     bucket = Bucket(s3, target)
-    the_plan = plan(out, bucket, jobs)
+    the_plan = plan(out, bucket, jobs, verify)
     result = PublishResult(target, the_plan.release, unchanged=the_plan.unchanged, verified=the_plan.verified)
     if dry_run:
         for line in the_plan.lines():

@@ -552,3 +552,17 @@ def test_publish_finds_the_release_the_pipeline_serves(site: Path) -> None:
     releases = Releases(site / "output")
     release, manifest, folder = _release(site / "output")
     assert (release, manifest, folder) == (releases.current_id(), releases.manifest(), releases.release_dir(release))
+
+
+def test_verify_restores_an_object_deleted_by_hand(s3: Any, target: Target, site: Path, endpoint: str) -> None:
+    """Without --verify, a bucket whose manifest is this release's is not listed (a no-change publish
+    reads two small objects); with it, every object is listed and a missing one uploaded again."""
+    publish(site / "output", target, s3)
+    gone = paths.epub(issue_id(2))
+    s3.delete_object(Bucket=target.bucket, Key=target.key(gone))
+    assert publish(site / "output", target, s3).uploaded == 0
+    run = _run_publish(site, target, endpoint, "--verify", "--dry-run")
+    assert f"upload {gone} [missing, create]" in run.stdout and "1 to upload" in run.stdout
+    run = _run_publish(site, target, endpoint, "--verify")
+    assert run.returncode == 0 and _counts(run.stdout)["uploaded"] == 1, run.stdout
+    assert_published(s3, target, site)
