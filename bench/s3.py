@@ -10,6 +10,7 @@ loopback port) and times:
 * first      the first publish of the release to an empty bucket;
 * noop       publishing it again unchanged, ``--rounds`` times, in process (client made each round);
 * noop-cli   the same through ``exporter publish`` (a new process: Python, boto3 and exporter imports);
+* noop-verify  the same with ``--verify`` (the bucket listed, every object's size checked);
 * changed    publishing after one issue's article changed (that issue's files, the feeds, the index).
 
 It prints the minimum and the median of the no-change rounds (target <= 2 s) and the load average
@@ -85,17 +86,19 @@ def main() -> None:
         client(endpoint).create_bucket(Bucket="bench")
         target = Target.parse("s3://bench/herald")
 
-        def timed() -> tuple[float, str]:
+        def timed(verify: bool = False) -> tuple[float, str]:
             t = time.perf_counter()
-            summary = publish(out, target, client(endpoint)).summary()
+            summary = publish(out, target, client(endpoint), verify=verify).summary()
             return time.perf_counter() - t, summary
 
         seconds, summary = timed()
         print(f"first     {seconds:7.2f} s  {summary}")
-        noop, noop_cli = [], []
+        noop, noop_cli, noop_verify = [], [], []
         for _ in range(args.rounds):
             seconds, summary = timed()
             noop.append(seconds)
+            seconds, verified = timed(verify=True)
+            noop_verify.append(seconds)
             t = time.perf_counter()
             run = subprocess.run(
                 [str(BIN / "exporter"), "publish", "--to", str(target), "--out", str(out), "--endpoint-url", endpoint],
@@ -107,6 +110,7 @@ def main() -> None:
             f"noop-cli  {min(noop_cli):7.2f} s  (median {statistics.median(noop_cli):.2f} s)  "
             f"{run.stdout.strip().splitlines()[-1]}"
         )
+        print(f"noop-verify {min(noop_verify):5.2f} s  (median {statistics.median(noop_verify):.2f} s)  {verified}")
         article = sorted((content / issue_id(args.issues // 2)).glob("*.md"))[0]
         original = article.read_text("utf-8")
         article.write_text(original + "\n更正。\n", "utf-8")
