@@ -415,6 +415,24 @@ def _rank(rel: str, media_type: str) -> int:
     return ENTRY if rel in ENTRIES else EDITION_DOCUMENT
 
 
+def _local_file(folder: Path, rel: str) -> os.stat_result:
+    try:
+        return (folder / rel).stat()
+    except OSError as exc:
+        raise PublishError(
+            f"cannot read the release: {folder / rel}: {exc.strerror}: build again, then publish"
+        ) from exc
+
+
+def _read(folder: Path, rel: str) -> bytes:
+    try:
+        return (folder / rel).read_bytes()
+    except OSError as exc:
+        raise PublishError(
+            f"cannot read the release: {folder / rel}: {exc.strerror}: build again, then publish"
+        ) from exc
+
+
 def _remote_headers(remote: dict[str, Any]) -> dict[str, list[str]]:
     """rel → [Content-Type, Cache-Control] the remote manifest records (``headers``: rel → index into
     ``header_sets``, so the thousands of files with the same two headers cost a few bytes each)."""
@@ -472,7 +490,7 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
     for rel, sha in files.items():
         mtype = mtypes[rel]
         listed = listing.get(rel)
-        size = (folder / rel).stat().st_size
+        size = _local_file(folder, rel).st_size
         same_headers = remote_headers.get(rel) == list(headers[rel])
         if listed and rel not in uncertain and remote_files.get(rel) == sha and same_headers and listed[1] == size:
             unchanged += 1
@@ -498,11 +516,11 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
                 del uploads[rel]
                 verified += 1
 
-    documents = {rel: (folder / rel).read_bytes() for rel in uploads if uploads[rel].rank != LEAF}
+    documents = {rel: _read(folder, rel) for rel in uploads if uploads[rel].rank != LEAF}
     known = {rel: documents[rel] for rel in documents}
     for rel in (paths.ATOM, paths.RSS, paths.OPDS_CATALOG, paths.EDITIONS, paths.INDEX):
         if rel not in known and rel in files:
-            known[rel] = (folder / rel).read_bytes()
+            known[rel] = _read(folder, rel)
     base = links.base_url(known)
     fresh = {rel for rel in uploads if rel not in listing}  # what readers cannot reach yet
     deps = {
@@ -552,7 +570,7 @@ class _Writes:
 
 
 def _upload(bucket: Bucket, folder: Path, up: Upload) -> None:
-    body = (folder / up.rel).read_bytes()
+    body = _read(folder, up.rel)
     if hashlib.sha256(body).hexdigest() != up.sha:
         raise PublishError(f"{folder / up.rel} changed after the release was built: build again, then publish")
     state = bucket.put(up.rel, body, up.content_type, up.cache_control, up.sha, up.etag, up.etag is None)
