@@ -19,7 +19,10 @@ Resumable: before the first write the paths it will touch go into ``<prefix>.exp
 (added to those of an interrupted publish); a publish checks those paths by their ``sha256`` metadata
 (HEAD) instead of trusting the remote manifest, so a re-run after a crash uploads only what is missing
 or wrong, and deletes the files an interrupted publish of another release left behind.
-Content-Type and Cache-Control come from :func:`exporter.paths.headers`, as the built-in server's.
+When the bucket's manifest already is this release's (same files, same headers) and no publish was
+interrupted, nothing is listed or written (``--verify`` lists the bucket anyway and uploads what is
+missing). Content-Type and Cache-Control come from :func:`exporter.paths.headers`, as the built-in
+server's.
 """
 
 from __future__ import annotations
