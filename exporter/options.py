@@ -70,6 +70,7 @@ OPTIONS = {
         Option("base_url", _base_url, "the URL the output is served at, instead of publication.yaml's base_url"),
         Option("pdf_timeout", _positive_float, "seconds one issue's PDF may take (default 300)"),
         Option("pdf_isolate", _flag, "render each PDF in a child process (default true)"),
+        Option("replica", _flag, "page images, per-版 PDFs and 版 views from the PDF (default true)"),
         Option("workers", _count, "issues rendered at the same time (default: the CPU count)"),
         Option("epub_font", _font_file, "a CJK font file to embed in the EPUB, subset to the characters used"),
         Option("epub_font_index", _index, "the face to use when epub_font is a collection (.ttc; default 0)"),

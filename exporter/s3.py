@@ -54,7 +54,7 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # A file's rank in the upload order: what nothing points at, pages below issues/, other edition
 # documents (archive pages, page feeds), then the documents readers start from.
 LEAF, ISSUE_DOCUMENT, EDITION_DOCUMENT, ENTRY = range(4)
-ENTRIES = frozenset({paths.INDEX, *paths.KNOWN_TYPES})
+ENTRIES = frozenset({paths.INDEX, paths.ROBOTS, paths.SITEMAP, paths.SITEMAP_NEWS, *paths.KNOWN_TYPES})
 
 Observer = Callable[[str, str], None]  # (action: "upload" | "delete" | "manifest", path)
 

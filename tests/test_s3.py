@@ -46,7 +46,8 @@ BASE = "https://paper.example.cn/herald/"
 FORMATS = ("site", "feeds", "opds", "epub")
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 ENTRY_POINTS = (paths.INDEX, paths.RSS, paths.ATOM, paths.JSON_FEED, paths.EDITIONS, paths.EDITIONS_JSON,
-                paths.EDITIONS_PDF, paths.EDITIONS_EPUB, paths.OPML, paths.OPDS_CATALOG, paths.OPDS_ISSUES)  # fmt: skip
+                paths.EDITIONS_PDF, paths.EDITIONS_EPUB, paths.OPML, paths.OPDS_CATALOG, paths.OPDS_ISSUES,
+                paths.OPDS_ARCHIVE, paths.OPDS2_CATALOG, paths.SITEMAP, paths.SITEMAP_NEWS, paths.ROBOTS)  # fmt: skip
 
 
 # -- the server --------------------------------------------------------------------------------------
