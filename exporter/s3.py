@@ -95,6 +95,7 @@ class Upload:
     etag: str | None = None  # the object listed now (If-Match); None: create-only (If-None-Match: *)
     rank: int = LEAF
     after: set[str] = field(default_factory=set)  # uploads that must be complete before this one starts
+    source: str = ""  # the release file whose bytes this object holds, when not ``rel`` (OPDS-PSE pages)
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Plan:
     pending: list[str]  # what goes into the pending record (touched paths)
     pending_exists: bool
     base_url: str | None
+    sources: dict[str, str] = field(default_factory=dict)  # object → the release file it holds
 
     @property
     def empty(self) -> bool:
@@ -436,6 +438,28 @@ def _read(folder: Path, rel: str) -> bytes:
         ) from exc
 
 
+def _streams(files: dict[str, str], folder: Path) -> dict[str, str]:
+    """OPDS-PSE page objects: ``opds/pse/<issue>/<n>`` → the release file it is (sheet ``n``'s image).
+
+    The built-in server answers the catalog's stream links from each issue's ``pages/layout.json``;
+    object storage cannot, so each sheet's 150 dpi image is also stored under the stream URL (a store
+    ignores the ``maxWidth`` query: readers get the large image, never a missing one)."""
+    found: dict[str, str] = {}
+    for rel in files:
+        issue = paths.issue_of(rel)
+        if issue is None or rel != paths.ban_layout(issue):
+            continue
+        try:
+            sheets = json.loads(_read(folder, rel))["sheets"]
+            for number, sheet in enumerate(sheets):
+                image = paths.issue_dir(issue) + paths.PAGES + str(sheet["image"])
+                if image in files:
+                    found[f"{paths.PSE_STREAM}{issue}/{number}"] = image
+        except (ValueError, KeyError, TypeError):
+            continue  # not a layout the server reads either
+    return found
+
+
 def _remote_headers(remote: dict[str, Any]) -> dict[str, list[str]]:
     """rel → [Content-Type, Cache-Control] the remote manifest records (``headers``: rel → index into
     ``header_sets``, so the thousands of files with the same two headers cost a few bytes each)."""
@@ -463,15 +487,20 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
     the bucket is taken as complete without listing it, unless ``verify``: then every object is listed
     and one missing or of another size is uploaded again (say, deleted by hand)."""
     release, manifest, folder = _release(out)
-    files: dict[str, str] = manifest["files"]
     types: dict[str, str] = manifest.get("types", {})
-    mtypes = {rel: types.get(rel) or paths.media_type(rel) for rel in files}
-    headers = {rel: paths.headers(rel, mtype) for rel, mtype in mtypes.items()}
-    new_manifest = _remote_manifest(manifest, headers)
+    streams = _streams(manifest["files"], folder)
+    sources = {rel: rel for rel in manifest["files"]} | streams  # the release file each object's bytes are
+    files: dict[str, str] = {rel: manifest["files"][source] for rel, source in sources.items()}
+    mtypes = {rel: types.get(source) or paths.media_type(source) for rel, source in sources.items()}
+    # a stream object answers with its image's headers, as the built-in server does
+    headers = {rel: paths.headers(source, mtypes[rel]) for rel, source in sources.items()}
+    new_manifest = _remote_manifest(dict(manifest, files=files), headers)
     raw_remote = bucket.get(MANIFEST_NAME)
     raw_pending = bucket.get(PENDING_NAME)
     if raw_remote == new_manifest and raw_pending is None and not verify:
-        return Plan(bucket.target, release, release, [], [], len(files), 0, new_manifest, False, [], False, None)
+        return Plan(
+            bucket.target, release, release, [], [], len(files), 0, new_manifest, False, [], False, None, sources
+        )
     try:
         remote = json.loads(raw_remote) if raw_remote else {}
     except ValueError:
@@ -493,7 +522,7 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
     for rel, sha in files.items():
         mtype = mtypes[rel]
         listed = listing.get(rel)
-        size = _local_file(folder, rel).st_size
+        size = _local_file(folder, sources[rel]).st_size
         same_headers = remote_headers.get(rel) == list(headers[rel])
         if listed and rel not in uncertain and remote_files.get(rel) == sha and same_headers and listed[1] == size:
             unchanged += 1
@@ -506,6 +535,7 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
             reason = "changed"
         ctype, cache = headers[rel]
         up = Upload(rel, sha, size, ctype, cache, reason, listed[0] if listed else None, _rank(rel, mtype))
+        up.source = "" if sources[rel] == rel else sources[rel]
         uploads[rel] = up
         if listed is not None and rel in uncertain:
             check.append(rel)  # maybe written by an interrupted publish: look before uploading again
@@ -519,7 +549,7 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
                 del uploads[rel]
                 verified += 1
 
-    documents = {rel: _read(folder, rel) for rel in uploads if uploads[rel].rank != LEAF}
+    documents = {rel: _read(folder, sources[rel]) for rel in uploads if uploads[rel].rank != LEAF}
     known = {rel: documents[rel] for rel in documents}
     for rel in (paths.ATOM, paths.RSS, paths.OPDS_CATALOG, paths.EDITIONS, paths.INDEX):
         if rel not in known and rel in files:
@@ -547,6 +577,7 @@ def plan(out: Path, bucket: Bucket, jobs: int = DEFAULT_JOBS, verify: bool = Fal
         pending,
         raw_pending is not None,
         base,
+        sources,
     )
 
 
@@ -573,9 +604,11 @@ class _Writes:
 
 
 def _upload(bucket: Bucket, folder: Path, up: Upload) -> None:
-    body = _read(folder, up.rel)
+    body = _read(folder, up.source or up.rel)
     if hashlib.sha256(body).hexdigest() != up.sha:
-        raise PublishError(f"{folder / up.rel} changed after the release was built: build again, then publish")
+        raise PublishError(
+            f"{folder / (up.source or up.rel)} changed after the release was built: build again, then publish"
+        )
     state = bucket.put(up.rel, body, up.content_type, up.cache_control, up.sha, up.etag, up.etag is None)
     if state == "precondition":
         if bucket.head(up.rel) == (up.sha, up.content_type, up.cache_control):

@@ -208,8 +208,12 @@ def _links(rel: str, data: bytes, ctype: str) -> set[str]:
             if not isinstance(el.tag, str):
                 continue
             for attr in ("href", "src", "url", "xmlUrl", "htmlUrl"):
-                if el.get(attr):
-                    found.add(urljoin(url, el.get(attr)))
+                value = el.get(attr)
+                if value and "{pageNumber}" in value:  # an OPDS-PSE stream: pages 0 … pse:count - 1
+                    for number in range(int(el.get(f"{{{paths.PSE_NS}}}count", "0"))):
+                        found.add(urljoin(url, value.replace("{pageNumber}", str(number)).split("?")[0]))
+                elif value:
+                    found.add(urljoin(url, value))
             if el.text and "<" in el.text and el.get("type") in ("html", None):
                 html_links(el.text, el.get("{http://www.w3.org/XML/1998/namespace}base") or url)
     return found
@@ -570,3 +574,32 @@ def test_verify_restores_an_object_deleted_by_hand(s3: Any, target: Target, site
     run = _run_publish(site, target, endpoint, "--verify")
     assert run.returncode == 0 and _counts(run.stdout)["uploaded"] == 1, run.stdout
     assert_published(s3, target, site)
+
+
+@pytest.mark.slow
+def test_opds_pse_pages_are_objects_with_the_servers_headers(s3: Any, target: Target, tmp_path: Path) -> None:
+    """The built-in server answers the catalog's OPDS-PSE stream links (``opds/pse/<issue>/<n>``) from each
+    issue's layout; object storage cannot, so each sheet's image is also stored under its stream URL."""
+    site = tmp_path / "site"
+    content = generate(site / "content", 2)
+    result = build(content, site / "output", (*FORMATS, "pdf"), options={"base_url": BASE})
+    assert result.ok, result.problems
+    manifest = _manifest(site)
+    layouts = [rel for rel in manifest["files"] if rel.endswith("/pages/layout.json")]
+    assert layouts, "the PDF build made no 版 images"
+    publish(site / "output", target, s3)
+    objects = _objects(s3, target)
+    streams = sorted(rel for rel in objects if rel.startswith(paths.PSE_STREAM))
+    assert streams and set(objects) == set(manifest["files"]) | set(streams) | {MANIFEST_NAME}
+    assert dangling(s3, target) == []  # the catalog's stream links, page by page, included
+    served_by = asyncio.run(_serve(site / "output", [f"{rel}?maxWidth=2000" for rel in streams]))
+    for rel in streams:
+        body, _ = _get(s3, target, rel)
+        served = served_by[f"{rel}?maxWidth=2000"]
+        assert served.status_code == 200 and body == served.content, rel
+        head = s3.head_object(Bucket=target.bucket, Key=target.key(rel))
+        assert (head["ContentType"], head["CacheControl"]) == (
+            served.headers["content-type"],
+            served.headers["cache-control"],
+        ), rel
+    assert publish(site / "output", target, s3).uploaded == 0
