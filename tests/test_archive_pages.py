@@ -176,8 +176,7 @@ def test_archive_pages_fit_a_phone_in_a_real_browser(archive: dict[str, Any], tm
     """Chromium, the page in a 390 px wide frame (a headless window is at least 500 px): no page is wider
     than the frame (no sideways scrolling), and the calendars of a year stack in one column."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed")
+    assert chromium is not None, "chromium is not installed: make test-setup installs it (Makefile APT_TEST)"
     out: Path = archive["out"]
     measure = (
         'document.getElementById("f").onload = function () { var d = this.contentDocument;'

@@ -224,6 +224,27 @@ def test_ban_pdfs_hold_their_ban_and_pass_qpdf(built: Built) -> None:
         assert int(pages) == len(sheets)
 
 
+def test_ban_pdfs_are_titled_and_link_nowhere_outside_themselves(built: Built) -> None:
+    """A 版's PDF is cut from the issue's: its title names the 版, its language is zh-CN, its dates are
+    the issue's, and no link leads to a sheet it does not hold (导读 lines, jump lines are removed)."""
+    import pikepdf
+
+    issue = built.issue
+    with pikepdf.open(built.file(issue.pdf_path)) as whole:
+        dates = (whole.docinfo["/CreationDate"], whole.docinfo["/ModDate"])
+        whole_links = sum(1 for p in whole.pages for a in p.obj.get("/Annots", []) if a.get("/Subtype") == "/Link")
+    assert whole_links > 0  # the issue's PDF has internal links: the check below can fail
+    for page in issue.pages:
+        with pikepdf.open(built.file(paths.ban_pdf(issue.id, page.number))) as pdf:
+            assert str(pdf.docinfo["/Title"]).endswith(page.heading)
+            assert (pdf.docinfo["/CreationDate"], pdf.docinfo["/ModDate"]) == dates
+            assert str(pdf.Root.Lang) == "zh-CN"
+            for sheet in pdf.pages:
+                for annot in sheet.obj.get("/Annots", []):
+                    action = annot.get("/A")
+                    assert "/Dest" not in annot and not (action is not None and action.get("/S") == "/GoTo")
+
+
 def test_page_images_are_deterministic_and_sized(built: Built) -> None:
     from PIL import Image
 

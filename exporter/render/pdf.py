@@ -52,7 +52,6 @@ WRITE_OPTIONS: dict[str, Any] = {
     "custom_metadata": False,
 }
 EPSILON = 0.5  # CSS px of tolerance in the overflow check
-WHOLE_WORK = 4.0  # writing the issue's PDF weighs about as much as 版 PDFs and images of 4 sheets
 
 
 @dataclass(frozen=True)
@@ -365,11 +364,6 @@ def identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
-def ban_identifier(ident: bytes, ban: int) -> bytes:
-    """The identifier of 版 ``ban``'s own PDF: the issue's, hashed with the 版 number."""
-    return hashlib.sha256(ident + f"#page-{ban}".encode()).hexdigest()[:32].encode("ascii")
-
-
 def ban_label(page: Page) -> str:
     """How the issue page and the 版 views offer a 版's PDF: "第1版 PDF"."""
     return f"{page.ordinal} PDF"
@@ -580,20 +574,29 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, para
                 return Outcome(error=problem)
             layout: dict[str, Any] = {}
             part, helper = rp.Part(), None
-            if replica:  # the helper starts at once; this process writes the issue's PDF first, then its half
+            pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
+            if replica:  # from the issue's PDF: the 版 PDFs here, the sheet images half here, half in a helper
                 layout = rp.geometry(document)
-                halves = rp.halves(layout, WHOLE_WORK) if parallel else [list(rp.ban_sheets(layout)), []]
-                if halves[1]:
-                    helper = rp.fork(lambda: _replica_part(document, layout, ident, halves[1]))
-            try:
-                pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
-                if replica:
-                    part = _replica_part(document, layout, ident, halves[0])
+                sheets_of = rp.ban_sheets(layout)
+                labels = {
+                    rp.ban_number(str(section.get("id"))): str(section.get("data-label"))
+                    for section in source.etree_element.iter("section")
+                    if "ban" in str(section.get("class", "")).split()
+                }
+                every = list(range(len(layout["sheets"])))  # each sheet is one image, named after its 版
+                halves = [every[: (len(every) + 1) // 2], every[(len(every) + 1) // 2 :]] if parallel else [every, []]
+                try:
+                    if halves[1]:
+                        helper = rp.fork(lambda: _sheet_images(pdf, halves[1]))
+                    part = _sheet_images(pdf, halves[0])
+                    part.bans = rp.ban_pdfs(pdf, sheets_of, labels)
                     if helper is not None:
                         part, helper = part.merge(rp.join(helper)), None
-            finally:
-                if helper is not None:  # this process failed: the helper's work is of no use
-                    rp.cancel(helper)
+                except RuntimeError as exc:
+                    part.error = str(exc)
+                finally:
+                    if helper is not None:  # this process failed: the helper's work is of no use
+                        rp.cancel(helper)
             if replica:
                 messages += part.messages
                 if part.error:
@@ -612,27 +615,13 @@ def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, para
     return Outcome(pdf=pdf, pages=len(document.pages), font_families=families, layout=layout, bans=bans, images=images)
 
 
-def _replica_part(document: Any, layout: dict[str, Any], ident: bytes, bans: list[int]) -> Any:
-    """The PDFs of the 版 ``bans`` (linearised) and the images of the sheets they own, rendered from them."""
+def _sheet_images(pdf: bytes, sheets: list[int]) -> Any:
+    """The images of the issue PDF's sheets ``sheets`` (0-based indexes), as a replica Part."""
     from exporter import replica as rp
 
     part = rp.Part()
-    sheets_of = rp.ban_sheets(layout)
-    with capture_weasyprint_logs() as messages:
-        try:
-            for ban in bans:
-                sheets = sheets_of[ban]
-                pages = rp.own_pages([document.pages[i] for i in sheets])
-                data = rp.linearize(
-                    document.copy(pages).write_pdf(pdf_identifier=ban_identifier(ident, ban), **WRITE_OPTIONS)
-                )
-                part.bans[ban] = data
-                owned = [n for n, index in enumerate(sheets) if layout["sheets"][index]["ban"] == ban]
-                for n, image in zip(owned, rp.page_images(data, owned), strict=True):
-                    part.images[sheets[n]] = image
-        except RuntimeError as exc:
-            part.error = str(exc)
-    part.messages = list(messages)
+    for index, image in zip(sheets, rp.page_images(pdf, sheets), strict=True):
+        part.images[index] = image
     return part
 
 
