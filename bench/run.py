@@ -16,6 +16,7 @@ SCRIPTS = [
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
     ["load.py", "--clients", "200", "--seconds", "5"],
     ["print_quality.py"],  # not timed: the PDF's print-quality figures (#13)
+    ["s3.py", "--issues", "200", "--rounds", "5"],  # publish to a local S3 server (moto); no PDF (#14)
 ]
 
 if __name__ == "__main__":

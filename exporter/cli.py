@@ -1,4 +1,4 @@
-"""Command line: ``exporter build | validate | new | schema | serve | run``.
+"""Command line: ``exporter build | validate | new | schema | serve | run | publish``.
 
 Exit codes: 0 success; 1 and 2 are click's (failure, usage); 3 content problems; 4 a renderer failed;
 5 the output cannot be published. See :mod:`exporter.errors`.
@@ -218,6 +218,43 @@ def serve(out: Path, host: str, port: int, status_from: tuple[str, ...]) -> None
     from exporter.serve import run
 
     run(out, host=host, port=port, status_from=status_from)
+
+
+def _s3_target(ctx: click.Context, param: click.Parameter, value: str) -> object:
+    from exporter.s3 import Target
+
+    try:
+        return Target.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value}: {exc}", ctx=ctx, param=param) from None
+
+
+@main.command()
+@click.option("--to", "target", required=True, metavar="s3://BUCKET/PREFIX", callback=_s3_target,
+              help="Where to publish: a bucket and a prefix (folder) in it.")  # fmt: skip
+@OUT
+@click.option("--dry-run", is_flag=True, help="Print the plan (uploads in order, deletions) and change nothing.")
+@click.option("--endpoint-url", metavar="URL",
+              help="An S3-compatible service, not AWS (MinIO, R2, OSS, COS…); also AWS_ENDPOINT_URL.")  # fmt: skip
+@click.option("--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Uploads at the same time.")
+@click.option("--verify", is_flag=True,
+              help="List the bucket even if its manifest names this release; upload what is missing.")  # fmt: skip
+def publish(target: object, out: Path, dry_run: bool, endpoint_url: str | None, jobs: int, verify: bool) -> None:
+    """Upload the current release of --out to object storage: new and changed files (the heavy files
+    first, the documents pointing at them after), then deletions, then the remote manifest. Credentials
+    and region come from the environment or ~/.aws, as for the aws command line."""
+    from exporter.s3 import Target, client
+    from exporter.s3 import publish as run_publish
+
+    assert isinstance(target, Target)
+    try:
+        result = run_publish(
+            out, target, client(endpoint_url, jobs), dry_run=dry_run, jobs=jobs, verify=verify, echo=click.echo
+        )
+    except ExporterError as exc:
+        _fail(exc)
+        return
+    click.echo(result.summary())
 
 
 @main.command("run")

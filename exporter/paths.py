@@ -296,6 +296,13 @@ def cache_control(rel: str, mtype: str) -> str:
     return CACHE_LONG
 
 
+def headers(rel: str, mtype: str) -> tuple[str, str]:
+    """(Content-Type, Cache-Control) of the file at ``rel`` of media type ``mtype``: what the server
+    answers with and what ``exporter publish`` stores on each object."""
+    ctype = content_type(mtype)
+    return ctype, cache_control(rel, ctype)
+
+
 # -- the README's table ----------------------------------------------------------------------------
 
 # (paths, what): the README's "What it publishes" table, row by row (tests/test_release.py compares).
