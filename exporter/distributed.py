@@ -44,6 +44,7 @@ DEFAULT_RETRIES = 2  # further tries of a job that failed on a worker (the optio
 POLL = 0.25  # seconds between looks at the jobs
 DONE = "done"
 CLEANUP = 2.0  # seconds between cleanups of the started registry (jobs of dead workers)
+NO_WORKER = 60.0  # seconds a build waits with no worker on the queue before it gives up
 
 _cache_override: Path | None = None  # set by `exporter worker --cache`: this machine's mount of the cache
 
@@ -232,10 +233,11 @@ def render_missing(
 
     Returns the issues that failed: issue id → (renderer, reason, whether the same render fails again).
     """
-    from rq import Queue, Retry
+    from rq import Queue, Retry, Worker
     from rq.job import Job as RqJob
     from rq.job import JobStatus
     from rq.registry import StartedJobRegistry
+    from rq.worker_registration import clean_worker_registry
 
     from exporter.cache import Memo
     from exporter.errors import PublishError
@@ -279,12 +281,21 @@ def render_missing(
     pending = {job.id: issue.id for job, issue in zip(jobs, wanted, strict=True)}
     failed: dict[str, tuple[str, str, bool]] = {}
     total, begun, cleaned = len(pending), time.monotonic(), 0.0
+    heard = begun  # when a worker was last seen on the queue
     try:
         while pending:
             time.sleep(POLL)
             if time.monotonic() - cleaned > CLEANUP:  # retry the jobs of workers that died
                 StartedJobRegistry(queue=queue).cleanup()
                 cleaned = time.monotonic()
+                clean_worker_registry(queue)  # forget workers whose key expired (dead ones)
+                if Worker.count(queue=queue):
+                    heard = cleaned
+                elif cleaned - heard > NO_WORKER:
+                    raise PublishError(
+                        f"no exporter worker has listened on {broker} for {NO_WORKER:.0f}s; {len(pending)} of "
+                        f"{total} issues not rendered. Start one: exporter worker --broker {broker}"
+                    )
             ids = list(pending)
             for job_id, job in zip(ids, RqJob.fetch_many(ids, connection=connection, serializer=serializer),
                                    strict=True):  # fmt: skip
