@@ -98,7 +98,7 @@ def main() -> None:
                     if name == "queue":
                         result = build(content, out, cache=cache, broker=url)
                         release = result.release
-                        assert result.ok and len(result.queued) == args.issues, result.summary()
+                        assert result.ok and len(result.queued) == args.issues, (result.summary(), result.problems)
                     elif args.jobs_flag:
                         subprocess.run([EXPORTER, "build", "--content", str(content), "--out", str(out), "-q",
                                         "--jobs", "2"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip

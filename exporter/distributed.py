@@ -80,10 +80,17 @@ def _serializer() -> Any:
 def render_job(payload: dict[str, Any]) -> dict[str, Any]:
     """The RQ job (runs in the work-horse): render one issue into the render cache."""
     cache = _cache_override or Path(payload["cache"])
+    issue, key = str(payload.get("issue", "")), str(payload.get("key", ""))
+    if not issue or "/" in issue or "\0" in issue or issue.startswith(".") or not _is_key(key):
+        return {"status": "stale", "where": "", "error": f"refused: {issue!r} is not an issue id, or {key!r} no key"}
     return render_to_cache(
         Path(payload["content"]), payload["issue"], payload["key"], cache, tuple(payload["formats"]),
         dict(payload["options"]), Path(payload["templates"]),
     )  # fmt: skip
+
+
+def _is_key(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def render_to_cache(
@@ -264,7 +271,7 @@ def render_missing(
         raise PublishError(str(exc)) from None
     serializer = _serializer()
     queue = Queue(QUEUE, connection=connection, serializer=serializer)
-    timeout = int(float(options.get("job_timeout", DEFAULT_JOB_TIMEOUT)))  # type: ignore[arg-type]
+    timeout = max(1, round(float(options.get("job_timeout", DEFAULT_JOB_TIMEOUT))))  # type: ignore[arg-type]
     retries = int(options.get("job_retries", DEFAULT_RETRIES))  # type: ignore[call-overload]
     shared = {"content": str(root), "cache": str(cache.root), "formats": list(formats),
               "options": dict(options), "templates": str(Path(templates_dir).resolve())}  # fmt: skip

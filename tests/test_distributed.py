@@ -314,3 +314,46 @@ def test_a_cache_entry_is_whole_or_absent(tmp_path: Path) -> None:
     assert (target / "issues" / "x" / "index.html").read_bytes() == b"<p>1</p>"
     assert cache.take(key, "y", tmp_path / "other") is None  # another issue's key: a miss
     assert not list((tmp_path / "cache" / "ab").glob(".*"))  # no temporary folder left
+
+
+def test_a_job_over_its_time_limit_is_reported_after_its_tries(
+    tmp_path: Path, content: Path, broker: str, workers: Workers
+) -> None:
+    """job_timeout: the worker kills the horse; with job_retries=1 it is tried twice, then reported."""
+    shutil.rmtree(content / SAMPLE_ID)
+    result = build(content, tmp_path / "out", ("pdf", "site"), now=NOW, cache=tmp_path / "cache", broker=broker,
+                   options={"job_timeout": 1.0, "job_retries": 1})  # fmt: skip
+    (problem,) = result.problems[SEED_ID]
+    assert problem.code == "E401" and problem.file == f"{SEED_ID}/"
+    assert "failed on the workers after 2 tries" in problem.message and "timeout" in problem.message.lower()
+    assert not result.cached and not (tmp_path / "out" / "issues" / SEED_ID).exists()
+    # not remembered as the issue's failure: the next build (a longer limit) sends it again and publishes
+    again = build(content, tmp_path / "out", ("pdf", "site"), now=NOW, cache=tmp_path / "cache", broker=broker)
+    assert again.ok and again.queued == [SEED_ID] and again.cached == [SEED_ID]
+
+
+def test_a_build_with_no_worker_listening_gives_up(
+    tmp_path: Path, content: Path, broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter import distributed
+    from exporter.errors import PublishError
+
+    monkeypatch.setattr(distributed, "NO_WORKER", 1.0)  # the grace period, not the broker: Redis is real
+    shutil.rmtree(content / SAMPLE_ID)
+    with pytest.raises(PublishError, match=r"no exporter worker has listened on .* 1 of 1 issues not rendered"):
+        build(content, tmp_path / "out", ("site",), now=NOW, cache=tmp_path / "cache", broker=broker)
+    assert _queued(broker) == 0  # the job was taken back
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("issue", ["../content", "/etc", ".hidden", ""])
+def test_a_job_naming_a_path_outside_the_content_is_refused(tmp_path: Path, issue: str) -> None:
+    """Anyone who can push to the queue names the folder: an issue id is a plain name, a key 64 hex digits."""
+    from exporter.distributed import render_job
+
+    payload = {"content": str(tmp_path), "cache": str(tmp_path / "cache"), "issue": issue, "key": "a" * 64,
+               "formats": ["site"], "options": {}, "templates": str(tmp_path)}  # fmt: skip
+    outcome = render_job(payload)
+    assert outcome["status"] == "stale" and "refused" in outcome["error"]
+    assert render_job({**payload, "issue": "2026-03-30", "key": "../x"})["status"] == "stale"
+    assert not (tmp_path / "cache").exists()
