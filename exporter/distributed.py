@@ -183,13 +183,25 @@ def render_to_cache(
 
 
 def preload(formats: tuple[str, ...]) -> None:
-    """Import what every job needs, except WeasyPrint (imported in the horse or its PDF child, never
-    before a fork): the horses are forked with the pipeline, the renderers and the templates loaded."""
+    """Do once in the worker what every job needs, so each forked horse starts with it: import the pipeline,
+    the renderers and WeasyPrint's modules (imported only, as the local build's parent does before it forks
+    its PDF children: no document, no font is loaded here), hash the package's code (frozen: the keys say
+    what code this worker runs), and find the fonts (their fingerprint is part of the key)."""
     import exporter.publish  # noqa: F401
+    from exporter import fonts, load
+    from exporter.cache import freeze_package
     from exporter.render import get
 
-    for name in formats:
-        get(name)
+    renderers = [get(name) for name in formats]
+    if any(hasattr(renderer, "start") for renderer in renderers):
+        import weasyprint  # noqa: F401
+    freeze_package()
+    load._loader_code_hash()
+    for renderer in renderers:
+        fingerprint = getattr(renderer, "fingerprint", None)
+        if fingerprint is not None:
+            fingerprint()
+    fonts.fingerprint()
 
 
 def run_worker(

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, tree_bytes
+from conftest import CORPUS_ID, SEED_ID, tree_bytes
 
 from exporter.distributed import QUEUE
 from exporter.publish import BuildResult, build
@@ -274,14 +274,23 @@ def test_the_job_of_a_killed_worker_is_retried_by_the_other(
     assert tree_bytes(tmp_path / "out") == tree_bytes(tmp_path / "local")
 
 
-def test_the_worker_process_does_not_import_weasyprint() -> None:
-    """The horses are forked from the worker: WeasyPrint must be imported in them, never before the fork."""
+def test_the_worker_preloads_and_freezes_its_code_hash(tmp_path: Path) -> None:
+    """The horses are forked from the worker with the renderers and WeasyPrint's modules imported (as the
+    local build's parent before it forks its PDF children), and the keys say what code the worker runs:
+    a change on disk after it started does not change them (the build's keys then differ: jobs refused)."""
     code = (
-        "import sys; from exporter.distributed import preload; from exporter.render import DEFAULT_FORMATS; "
-        "preload(DEFAULT_FORMATS); print('weasyprint' in sys.modules, 'exporter.render.site' in sys.modules)"
+        "import hashlib, sys, shutil; from pathlib import Path; from exporter import cache\n"
+        f"root = Path({str(tmp_path)!r}) / 'pkg'; shutil.copytree(cache.PACKAGE_ROOT, root)\n"
+        "def key():\n    d = hashlib.sha256(); cache.hash_package(d, root); return d.hexdigest()\n"
+        "before = key(); cache.freeze_package(root); frozen = key()\n"
+        "(root / 'fonts.py').write_text('# changed')\n"
+        "print(before == frozen, key() == frozen)\n"
+        "cache._frozen.clear(); print(key() != frozen)\n"
+        "from exporter.distributed import preload; from exporter.render import DEFAULT_FORMATS\n"
+        "preload(DEFAULT_FORMATS); print('weasyprint' in sys.modules, 'exporter.render.site' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.split() == ["False", "True"]
+    assert done.stdout.split() == ["True", "True", "True", "True", "True"], done.stderr
 
 
 def test_an_unreachable_broker_is_a_publish_error(tmp_path: Path, content: Path) -> None:
@@ -317,19 +326,20 @@ def test_a_cache_entry_is_whole_or_absent(tmp_path: Path) -> None:
 
 
 def test_a_job_over_its_time_limit_is_reported_after_its_tries(
-    tmp_path: Path, content: Path, broker: str, workers: Workers
+    tmp_path: Path, corpus: Path, broker: str, workers: Workers
 ) -> None:
-    """job_timeout: the worker kills the horse; with job_retries=1 it is tried twice, then reported."""
-    shutil.rmtree(content / SAMPLE_ID)
-    result = build(content, tmp_path / "out", ("pdf", "site"), now=NOW, cache=tmp_path / "cache", broker=broker,
+    """job_timeout: the horse is stopped at the limit; with job_retries=1 it is tried twice, then reported.
+    The corpus issue (6 pages, 15 A3 PDF pages) takes seconds: more than a 1 s limit."""
+    formats = ("pdf", "site")
+    result = build(corpus, tmp_path / "out", formats, now=NOW, cache=tmp_path / "cache", broker=broker,
                    options={"job_timeout": 1.0, "job_retries": 1})  # fmt: skip
-    (problem,) = result.problems[SEED_ID]
-    assert problem.code == "E401" and problem.file == f"{SEED_ID}/"
+    (problem,) = result.problems[CORPUS_ID]
+    assert problem.code == "E401" and problem.file == f"{CORPUS_ID}/"
     assert "failed on the workers after 2 tries" in problem.message and "timeout" in problem.message.lower()
-    assert not result.cached and not (tmp_path / "out" / "issues" / SEED_ID).exists()
-    # not remembered as the issue's failure: the next build (a longer limit) sends it again and publishes
-    again = build(content, tmp_path / "out", ("pdf", "site"), now=NOW, cache=tmp_path / "cache", broker=broker)
-    assert again.ok and again.queued == [SEED_ID] and again.cached == [SEED_ID]
+    assert not result.cached and not (tmp_path / "out" / "issues" / CORPUS_ID).exists()
+    # not remembered as the issue's failure: the next build (the default limit) sends it again and publishes
+    again = build(corpus, tmp_path / "out", formats, now=NOW, cache=tmp_path / "cache", broker=broker)
+    assert again.ok and again.queued == [CORPUS_ID] and again.cached == [CORPUS_ID]
 
 
 def test_a_build_with_no_worker_listening_gives_up(
