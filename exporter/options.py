@@ -77,6 +77,7 @@ OPTIONS = {
         Option("base_url", _base_url, "the URL the output is served at, instead of publication.yaml's base_url"),
         Option("pdf_timeout", _positive_float, "seconds one issue's PDF may take (default 300)"),
         Option("pdf_isolate", _flag, "render each PDF in a child process (default true)"),
+        Option("replica", _flag, "page images, per-版 PDFs and 版 views from the PDF (default true)"),
         Option("workers", _count, "issues rendered at the same time (default: the CPU count)"),
         Option("job_timeout", _positive_float, "with --broker: seconds one issue may take on a worker (default 600)"),
         Option("job_retries", _retries, "with --broker: further tries of an issue whose worker failed (default 2)"),

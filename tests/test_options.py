@@ -87,11 +87,11 @@ def test_parse_options_types_every_known_option() -> None:
     font = next(Path("/usr/share/fonts").rglob("NotoSerifCJK-Regular.ttc"))
     parsed = parse_options([
         "base_url=http://h:1", "pdf_timeout=600", "pdf_isolate=false", "workers=2",
-        f"epub_font={font}", "epub_font_index=2", "job_timeout=900", "job_retries=0",
+        f"epub_font={font}", "epub_font_index=2", "replica=off", "job_timeout=900", "job_retries=0",
     ])  # fmt: skip
     assert parsed == {"base_url": "http://h:1/", "pdf_timeout": 600.0, "pdf_isolate": False, "workers": 2,
-                      "epub_font": str(font.resolve()), "epub_font_index": 2, "job_timeout": 900.0,
-                      "job_retries": 0}  # fmt: skip
+                      "epub_font": str(font.resolve()), "epub_font_index": 2, "replica": False,
+                      "job_timeout": 900.0, "job_retries": 0}  # fmt: skip
     assert set(parsed) == set(OPTIONS)
     with pytest.raises(OptionError):
         parse_options(["=1"])
