@@ -118,7 +118,11 @@ def main() -> None:
             for worker in workers:
                 os.killpg(worker.pid, signal.SIGTERM)
             for worker in workers:
-                worker.wait(timeout=60)
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:  # a warm shutdown that does not come: stop it
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait(timeout=10)
             redis.terminate()
             redis.wait(timeout=10)
     print(f"after:  {uptime()}")

@@ -61,13 +61,8 @@ from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Rende
 from exporter.rendercache import RenderCache
 
 MANIFEST_FORMAT = manifest_file.FORMAT
-RUN_OPTIONS = (
-    "pdf_timeout",
-    "pdf_isolate",
-    "workers",
-    "job_timeout",
-    "job_retries",
-)  # options that never change an output's bytes
+# options that never change an output's bytes
+RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers", "job_timeout", "job_retries")
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
@@ -600,7 +595,6 @@ def _start_early(
     except (ContentError, OSError):
         return {}  # the plan reports it
     issues = load.IssueCache(releases.root / "cache", pub_text)
-    renders = cache
     failures = Memo(releases.root / "render-cache")  # looked up only; the build's own memo keeps entries
     pub_hash = hashlib.sha256(pub_text).hexdigest()
     published = current.get("issues", {})
@@ -617,7 +611,7 @@ def _start_early(
                 key = _issue_key(env_key, pub_hash, folder.name, fingerprint)
                 if published.get(folder.name, {}).get("key") == key:
                     continue
-                if remembered_failure(failures, key, options) is not None or (renders is not None and key in renders):
+                if remembered_failure(failures, key, options) is not None or (cache is not None and key in cache):
                     continue
                 issue = issues.load(folder, publication)
             except (ContentError, OSError):
