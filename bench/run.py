@@ -1,6 +1,6 @@
 """Every benchmark in one run (`make bench`): PDF vs bare WeasyPrint, whole issue vs PDF alone and peak
-memory, the 数字报 replica's cost, incremental builds of a 200-issue archive, the server under load and
-the PDF's print quality. Each prints its figures."""
+memory, the 数字报 replica's cost, incremental builds of a 200-issue archive, 2 RQ workers against the local
+build, the server under load and the PDF's print quality. Each prints its figures."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ SCRIPTS = [
     ["edition.py", "--rounds", "3"],
     ["replica.py", "--rounds", "3"],  # the 数字报 replica against the build without it (#12)
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
+    ["distributed.py", "--issues", "40", "--rounds", "3"],  # 2 RQ workers vs the local build (redis-server)
     ["load.py", "--clients", "200", "--seconds", "5"],
     ["print_quality.py"],  # not timed: the PDF's print-quality figures (#13)
     ["s3.py", "--issues", "200", "--rounds", "5"],  # publish to a local S3 server (moto); no PDF (#14)

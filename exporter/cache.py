@@ -112,8 +112,29 @@ def hash_files(digest: Any, root: Path, rels: Sequence[str]) -> None:
         digest.update(hashlib.sha256((root / rel).read_bytes()).digest())
 
 
+_frozen: dict[Path, list[tuple[bytes, bytes]]] = {}  # root → (name, sha256) of each file, see freeze_package
+
+
+def freeze_package(root: Path = PACKAGE_ROOT) -> None:
+    """Hash the package's files once and use that from now on in this process (and its forks).
+
+    For a long-lived process that imported the package and renders for others (``exporter worker``): its
+    keys then say what code it runs, not what is on disk now; after an upgrade on disk, the build's keys
+    differ from the worker's and the worker refuses the jobs instead of rendering with the old code.
+    """
+    _frozen[root] = [
+        (rel.encode() + b"\0", hashlib.sha256((root / rel).read_bytes()).digest()) for rel in package_files(root)
+    ]
+
+
 def hash_package(digest: Any, root: Path = PACKAGE_ROOT) -> None:
     """Add the whole ``exporter`` package, code and package data, to ``digest``: the code that shapes
     outputs is an input too (an editable install keeps its version number), and a hand-kept list of
     modules misses the one that changed (fonts.py, fetch.py, cover.py)."""
-    hash_files(digest, root, package_files(root))
+    frozen = _frozen.get(root)
+    if frozen is None:
+        hash_files(digest, root, package_files(root))
+        return
+    for name, sha in frozen:  # the same bytes hash_files gives, from the files as they were when frozen
+        digest.update(name)
+        digest.update(sha)

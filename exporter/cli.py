@@ -111,10 +111,21 @@ def validate(content: Path) -> None:
 )  # fmt: skip
 @click.option("--now", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z"]), help="Embargo clock (testing).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary and problems.")
+@click.option(
+    "--cache", "cache", type=click.Path(path_type=Path, file_okay=False),
+    help="The render cache folder: issues rendered before (here, or by workers) are taken from it, issues "
+    "rendered now are kept in it. Share it between machines (NFS) with --broker.",
+)  # fmt: skip
+@click.option(
+    "--broker", "broker", metavar="redis://HOST:PORT/DB",
+    help="Render the issues the --cache lacks on `exporter worker` processes through this Redis, then "
+    "assemble the edition here.",
+)  # fmt: skip
 @OPTION
 def build(
-    content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, quiet: bool, options: dict[str, object]
-) -> None:
+    content: Path, out: Path, formats: tuple[str, ...], now: datetime | None, quiet: bool, cache: Path | None,
+    broker: str | None, options: dict[str, object],
+) -> None:  # fmt: skip
     """Validate, render what changed and publish the output atomically."""
     from exporter.publish import build as run_build
     from exporter.render import DEFAULT_FORMATS
@@ -126,7 +137,12 @@ def build(
             click.echo(f"\r\033[K{message}", err=True, nl=False)
 
     try:
-        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress, options=options)
+        if broker is not None and cache is None:
+            raise click.BadParameter(
+                "--broker needs --cache: the workers put what they render there", param_hint="--broker"
+            )
+        result = run_build(content, out, formats or DEFAULT_FORMATS, now=now, progress=progress, options=options,
+                           cache=cache, broker=broker)  # fmt: skip
     except ExporterError as exc:
         if show:
             click.echo("\r\033[K", err=True, nl=False)
@@ -143,6 +159,28 @@ def build(
     if result.problems:
         codes = {p.code for problems in result.problems.values() for p in problems}
         sys.exit(RenderError.exit_code if codes == {Code.RENDER_FAILED} else ContentError.exit_code)
+
+
+@main.command()
+@click.option("--broker", "broker", required=True, metavar="redis://HOST:PORT/DB", help="The Redis the builds use.")
+@click.option(
+    "--cache", "cache", type=click.Path(path_type=Path, file_okay=False),
+    help="This machine's path of the render cache, when it is mounted elsewhere than on the building machine.",
+)  # fmt: skip
+@click.option("--name", help="The worker's name in RQ (default: host and process id).")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--heartbeat", default=10, show_default=True, type=click.IntRange(1, 600),
+              help="Seconds between the worker's signs of life; a job is retried elsewhere about twice that long "
+              "after its worker dies.")  # fmt: skip
+def worker(broker: str, cache: Path | None, name: str | None, burst: bool, heartbeat: int) -> None:
+    """Render issues for `exporter build --broker` (an RQ worker: one fresh process per issue) into the render
+    cache. Needs the content folder and the render cache at the paths the build names (a shared file system)."""
+    from exporter.distributed import BrokerError, run_worker
+
+    try:
+        run_worker(broker, cache, name=name, burst=burst, heartbeat=heartbeat)
+    except BrokerError as exc:
+        raise click.BadParameter(str(exc), param_hint="--broker") from None
 
 
 @main.command()

@@ -27,6 +27,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _retries(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 10:
+        raise ValueError("must be a whole number from 0 to 10")
+    return value
+
+
 def _index(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 255:
@@ -72,6 +79,8 @@ OPTIONS = {
         Option("pdf_isolate", _flag, "render each PDF in a child process (default true)"),
         Option("replica", _flag, "page images, per-版 PDFs and 版 views from the PDF (default true)"),
         Option("workers", _count, "issues rendered at the same time (default: the CPU count)"),
+        Option("job_timeout", _positive_float, "with --broker: seconds one issue may take on a worker (default 600)"),
+        Option("job_retries", _retries, "with --broker: further tries of an issue whose worker failed (default 2)"),
         Option("epub_font", _font_file, "a CJK font file to embed in the EPUB, subset to the characters used"),
         Option("epub_font_index", _index, "the face to use when epub_font is a collection (.ttc; default 0)"),
     )

@@ -58,9 +58,11 @@ from exporter.errors import Code, ContentError, Problem, PublishError, RenderErr
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo
 from exporter.release import Release
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get, order, run_phase
+from exporter.rendercache import RenderCache
 
 MANIFEST_FORMAT = manifest_file.FORMAT
-RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers")  # options that never change an output's bytes
+# options that never change an output's bytes
+RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers", "job_timeout", "job_retries")
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
@@ -84,6 +86,8 @@ class BuildResult:
     rendered: list[str] = field(default_factory=list)  # issues rendered in this build
     reused: list[str] = field(default_factory=list)  # issues taken unchanged from the last release
     kept: list[str] = field(default_factory=list)  # invalid now, last good version kept
+    cached: list[str] = field(default_factory=list)  # issues taken from the render cache (--cache)
+    queued: list[str] = field(default_factory=list)  # issues sent to the render workers (--broker)
     embargoed: list[str] = field(default_factory=list)
     problems: dict[str, list[Problem]] = field(default_factory=dict)  # issue id → problems
     files: int = 0  # files in the release
@@ -102,6 +106,11 @@ class BuildResult:
             ("published" if self.changed else "unchanged") + f" {state}",
             f"{len(self.rendered)} rendered",
             f"{len(self.reused)} reused",
+            *(
+                [f"{len(self.cached)} from the render cache ({len(self.queued)} rendered by workers)"]
+                if self.cached or self.queued
+                else []
+            ),
             f"{self.written} files written of {self.files}",
         ]
         if self.kept:
@@ -345,13 +354,22 @@ def build(
     progress: Progress | None = None,
     templates_dir: Path = TEMPLATES_DIR,
     options: dict[str, object] | None = None,
+    cache: Path | None = None,
+    broker: str | None = None,
 ) -> BuildResult:
     """Load, validate, render what changed and publish it atomically.
 
     Raises ContentError when the publication file itself is invalid (nothing can be built) and
     PublishError when the output cannot be written. Problems of single issues do not raise: they
     are in ``result.problems`` and the other issues are published.
+
+    ``cache``: the render cache folder (:mod:`exporter.rendercache`): issues whose key is there are
+    taken from it, issues rendered here are kept there. ``broker`` (with ``cache``): a Redis URL; the
+    issues the cache lacks are rendered by ``exporter worker`` processes (:mod:`exporter.distributed`)
+    before the edition is assembled here.
     """
+    if broker is not None and cache is None:
+        raise PublishError("--broker needs --cache: the workers put what they render in the render cache")
     started = time.perf_counter()
     for name in formats:
         if name not in REGISTRY:
@@ -361,7 +379,8 @@ def build(
     say = progress or (lambda _msg: None)
     releases = Releases(out)
     try:
-        return _build(Path(content_root), releases, formats, now, say, templates_dir, options or {}, started)
+        return _build(Path(content_root), releases, formats, now, say, templates_dir, options or {}, started,
+                      RenderCache(cache) if cache is not None else None, broker)  # fmt: skip
     except OSError as exc:  # the previous release is still served (the staging folder is removed)
         broken = output_error(exc, releases)
         if broken is None:
@@ -378,6 +397,8 @@ def _build(
     templates_dir: Path,
     options: dict[str, object],
     started: float,
+    cache: RenderCache | None = None,
+    broker: str | None = None,
 ) -> BuildResult:
     result = BuildResult()
     base_url = str(options["base_url"]) if options.get("base_url") else None
@@ -390,8 +411,9 @@ def _build(
         staging = releases.new_staging()
         early: dict[str, _Started] = {}
         try:
-            early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
-                                 formats, templates_dir, options, release)  # fmt: skip
+            if broker is None:  # with workers, the issues the cache lacks are theirs
+                early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
+                                     formats, templates_dir, options, release, cache)  # fmt: skip
             plan = _plan(Path(content_root), releases, current, env_key, now, result, base_url)
             result.next_embargo = next_embargo(plan.hidden, now)
             publication_text = load.publication_bytes(Path(content_root), base_url)
@@ -411,8 +433,14 @@ def _build(
                 result.files = len(current.get("files", {}))
                 result.seconds = time.perf_counter() - started
                 return result
+            remote: dict[str, tuple[str, str, bool]] = {}
+            if broker is not None and cache is not None:
+                from exporter import distributed
+
+                remote = distributed.render_missing(broker, cache, Path(content_root), plan, current, releases,
+                                                    formats, templates_dir, options, say, result)  # fmt: skip
             ctx = RenderContext(plan, renderers, formats, staging, releases, current, templates_dir, options,
-                                say, result, early, release)  # fmt: skip
+                                say, result, early, release, cache, remote)  # fmt: skip
             manifest, carried = _Render(ctx).run()
             # A render failure is retried by the next build: do not record the edition as done.
             render_failed = any(p.code == Code.RENDER_FAILED for ps in result.problems.values() for p in ps)
@@ -501,6 +529,19 @@ def _issue_key(env_key: str, pub_hash: str, issue_id: str, fingerprint: str) -> 
     return hashlib.sha256(f"{env_key}{pub_hash}{issue_id}{fingerprint}".encode()).hexdigest()
 
 
+def files_key(env_key: str, pub_hash: str, issue: Issue, folder: Path) -> str:
+    """The key of an issue from the files it is made of (a source snapshot, or a folder the loader could not
+    fingerprint); raises OSError when one of them cannot be read."""
+    digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
+    for rel in issue_files(issue):
+        try:
+            data = read_inside(folder, rel, load.MAX_TEXT_BYTES if rel.endswith((".md", ".yaml")) else MAX_IMAGE_BYTES)
+        except ValueError as exc:
+            raise OSError(str(exc)) from None
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 Waits = list[tuple[str, Any, float]]  # background renders of an issue: (renderer, finish, started at)
 
 
@@ -533,6 +574,7 @@ def _start_early(
     templates_dir: Path,
     options: dict[str, object],
     release: Release,
+    cache: RenderCache | None = None,
 ) -> dict[str, _Started]:
     """Start the background renders (the PDF) of new or changed issues, newest first, before loading
     the rest of the archive: adding an issue to a large archive then costs about what its PDF costs.
@@ -552,7 +594,7 @@ def _start_early(
         folders = load.issue_dirs(root)
     except (ContentError, OSError):
         return {}  # the plan reports it
-    cache = load.IssueCache(releases.root / "cache", pub_text)
+    issues = load.IssueCache(releases.root / "cache", pub_text)
     failures = Memo(releases.root / "render-cache")  # looked up only; the build's own memo keeps entries
     pub_hash = hashlib.sha256(pub_text).hexdigest()
     published = current.get("issues", {})
@@ -563,15 +605,15 @@ def _start_early(
             if len(started) >= workers:
                 break
             try:
-                fingerprint = cache.key(folder)
+                fingerprint = issues.key(folder)
                 if fingerprint is None:
                     continue
                 key = _issue_key(env_key, pub_hash, folder.name, fingerprint)
                 if published.get(folder.name, {}).get("key") == key:
                     continue
-                if remembered_failure(failures, key, options) is not None:
+                if remembered_failure(failures, key, options) is not None or (cache is not None and key in cache):
                     continue
-                issue = cache.load(folder, publication)
+                issue = issues.load(folder, publication)
             except (ContentError, OSError):
                 continue
             if issue.id != folder.name or issue.draft or not is_visible(issue, now):
@@ -615,16 +657,7 @@ def _plan(
         fingerprint = content.fingerprints.get(issue.id) if folder == root / issue.id else None
         if fingerprint:  # the loader hashed every file of the folder already
             return _issue_key(env_key, pub_hash, issue.id, fingerprint)
-        digest = hashlib.sha256(f"{env_key}{pub_hash}{issue.id}".encode())
-        for rel in issue_files(issue):
-            try:
-                data = read_inside(
-                    folder, rel, load.MAX_TEXT_BYTES if rel.endswith((".md", ".yaml")) else MAX_IMAGE_BYTES
-                )
-            except ValueError as exc:
-                raise OSError(str(exc)) from None
-            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
-        return digest.hexdigest()
+        return files_key(env_key, pub_hash, issue, folder)
 
     for issue in content.issues:
         folder = root / issue.id
@@ -691,6 +724,9 @@ class RenderContext:
     result: BuildResult
     early: dict[str, _Started]  # background renders already started (see _start_early)
     release: Release  # the records of what this build wrote (and of the issues it reused or kept)
+    cache: RenderCache | None = None  # the render cache (--cache): rendered issues by key
+    remote: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # failed on the workers: issue id →
+    # (renderer, message, whether the same render would fail again: a renderer's error, not a lost worker)
     memo: Memo = field(init=False)
     manifest: dict[str, Any] = field(init=False)
     carried: dict[str, str] = field(default_factory=dict)  # files of reused issues, linked → sha256
@@ -735,7 +771,9 @@ class _Render:
         for output in manifest_file.issue_outputs(issue_id, entry):
             self.ctx.release.add(output)
 
-    def fail(self, issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str) -> None:
+    def fail(
+        self, issue: Issue, previous: dict[str, Any] | None, exc: Exception, where: str, remember: bool = True
+    ) -> None:
         """Drop what the issue's render left; keep its last good version when there is one.
 
         The output that cannot be written (a full disk, a read-only folder) is no problem of the issue:
@@ -746,7 +784,7 @@ class _Render:
             raise broken
         shutil.rmtree(c.staging / issue.dir, ignore_errors=True)
         c.release.drop_issue(issue.id)
-        if isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: a full disk may pass
+        if remember and isinstance(exc, RenderError) and not str(exc).endswith(RETRY_HINT):  # OSError: may pass
             c.memo.put(FAILED, _failure_parts(c.plan.keys[issue.id], c.options), f"{where}\0{exc}".encode())
         c.result.problems.setdefault(issue.id, []).append(Problem(f"{issue.id}/", where, str(exc), Code.RENDER_FAILED))
         c.plan.issues.remove(issue)
@@ -774,11 +812,18 @@ class _Render:
             self.fail(issue, previous, exc, where)
             return
         outputs = c.release.outputs(issue.id)
+        if issue.id in c.result.cached:
+            pass
+        elif c.cache is not None:
+            with contextlib.suppress(OSError):  # the cache only saves work; a full cache disk must not fail
+                c.cache.store(c.plan.keys[issue.id], issue.id, c.staging, outputs)
+            c.result.rendered.append(issue.id)
+        else:
+            c.result.rendered.append(issue.id)
         basis = "snapshot" if c.plan.sources[issue.id].is_relative_to(c.releases.root) else "content"
         c.manifest["issues"][issue.id] = {"key": c.plan.keys[issue.id], "files": sorted(o.path for o in outputs),
                                           "outputs": [o.to_json() for o in outputs],
                                           "source": source, "basis": basis}  # fmt: skip
-        c.result.rendered.append(issue.id)
 
     def prefinish(self) -> None:
         """Work that does not wait for the PDFs: account for the files carried over unchanged from the
@@ -840,6 +885,18 @@ class _Render:
                 self.cancel_early([(issue.id, c.early.pop(issue.id))])
             self.fail(issue, previous, RenderError(failed[1] + RETRY_HINT), failed[0])
             return None
+        if issue.id in c.remote:  # its render failed on the workers
+            where, message, again = c.remote[issue.id]
+            self.fail(issue, previous, RenderError(message), where, remember=again)
+            return None
+        taken = c.cache.take(key, issue.id, c.staging) if c.cache is not None else None
+        if taken is not None:  # rendered before, here or by a worker: take its files
+            if issue.id in c.early:
+                self.cancel_early([(issue.id, c.early.pop(issue.id))])
+            for output in taken:
+                c.release.add(output)
+            c.result.cached.append(issue.id)
+            return issue, previous, []
         c.say(f"[{n}/{total}] {issue.id}")
         waits: Waits = []
         self.where = ""

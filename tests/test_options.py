@@ -72,6 +72,8 @@ def test_pdf_timeout_option_reaches_the_renderer(tmp_path: Path, content: Path) 
         ("epub_font=/nonexistent/font.ttc", "/nonexistent/font.ttc is not a file"),
         ("base_url=ftp://example.org/", "absolute http(s) URL"),
         ("pdf_isolate=perhaps", "true or false"),
+        ("job_retries=11", "from 0 to 10"),
+        ("job_timeout=0", "above 0"),
     ],
 )
 def test_a_bad_option_is_a_usage_error_naming_it(tmp_path: Path, content: Path, pair: str, needle: str) -> None:
@@ -85,10 +87,11 @@ def test_parse_options_types_every_known_option() -> None:
     font = next(Path("/usr/share/fonts").rglob("NotoSerifCJK-Regular.ttc"))
     parsed = parse_options([
         "base_url=http://h:1", "pdf_timeout=600", "pdf_isolate=false", "workers=2",
-        f"epub_font={font}", "epub_font_index=2", "replica=off",
+        f"epub_font={font}", "epub_font_index=2", "replica=off", "job_timeout=900", "job_retries=0",
     ])  # fmt: skip
     assert parsed == {"base_url": "http://h:1/", "pdf_timeout": 600.0, "pdf_isolate": False, "workers": 2,
-                      "epub_font": str(font.resolve()), "epub_font_index": 2, "replica": False}  # fmt: skip
+                      "epub_font": str(font.resolve()), "epub_font_index": 2, "replica": False,
+                      "job_timeout": 900.0, "job_retries": 0}  # fmt: skip
     assert set(parsed) == set(OPTIONS)
     with pytest.raises(OptionError):
         parse_options(["=1"])
