@@ -48,6 +48,11 @@ def page_ordinal(number: int) -> str:
     return f"第{number}版"
 
 
+def sheet_of(k: int, total: int = 0) -> str:
+    """（第2页）, or （第2页，共3页）: which sheet of a 版 a picture shows."""
+    return f"（第{k}页，共{total}页）" if total else f"（第{k}页）"
+
+
 def jump_to(label: str) -> str:
     """（转第2版）: the jump line under an article that goes on at ``label`` (a 版 or "第1版续")."""
     return f"（转{label}）"
