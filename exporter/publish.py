@@ -75,6 +75,7 @@ FAILED = "failed-render"  # render-cache entries: renders that failed, not tried
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
 
 Progress = Callable[[str], None]
+DONE = "done "  # the progress message of an issue whose render ended: "done 3/20 issues (<id> rendered), ETA 0:42"
 
 
 # -- result ---------------------------------------------------------------------------------------
@@ -1006,7 +1007,7 @@ class _Render:
                     done += 1
                     self.finished(issue, previous, outcome)
                     state = "failed" if outcome.error else "rendered"
-                    c.say(f"done {done}/{total} issues ({issue.id} {state}), ETA {_eta(since, done, total)}")
+                    c.say(f"{DONE}{done}/{total} issues ({issue.id} {state}), ETA {_eta(since, done, total)}")
         finally:  # an abandoned build (SIGTERM) must not leave render processes behind
             pool.close()
         if not prefinished:
