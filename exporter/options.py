@@ -68,9 +68,7 @@ OPTIONS = {
     o.name: o
     for o in (
         Option("base_url", _base_url, "the URL the output is served at, instead of publication.yaml's base_url"),
-        Option(
-            "pdf_timeout", _positive_float, "seconds one issue's render (PDF, EPUB, pages) may take (default 300)"
-        ),
+        Option("pdf_timeout", _positive_float, "seconds one issue's render (PDF, EPUB, pages) may take (default 300)"),
         Option("pdf_isolate", _flag, "false: render every issue in the build process, no render processes (debugging)"),
         Option("jobs", _count, "render processes, issues rendered at once (default: the CPU count; = --jobs)"),
         Option("workers", _count, "the old name of jobs"),
