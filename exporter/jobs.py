@@ -38,6 +38,7 @@ import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Task:
     renderers: list[tuple[str, str]]  # (name, "module:Class"), in per-issue order
     order: list[str]  # the registry's names (the order downloads are listed in)
     output_root: Path  # the releases folder: an OSError on a path below it means the output is unwritable
+    first: str = ""  # the renderer the child starts with (named when it times out before it says)
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Outcome:
     error: str = ""
     where: str = ""  # the renderer at work when it failed
     kind: str = ""  # of the error: "render" (RenderError), "os" (OSError) or "bug" (anything else)
-    oserror: tuple[int | None, str, str | None] | None = None  # (errno, strerror, filename) of an OSError
+    oserror: tuple[int | None, str | None, str | None] | None = None  # (errno, strerror, filename) of an OSError
     pid: int = 0
     peak_rss: int = 0  # KiB, the child's high-water mark (VmHWM)
     seconds: float = 0.0
@@ -199,24 +201,35 @@ def render_issue(task: Task, at: Any = None) -> Outcome:
         found = _first_oserror(exc)
         if found is not None:
             filename = os.fsdecode(found.filename) if found.filename is not None else None
-            outcome.oserror = (found.errno, found.strerror or str(found), filename)
+            outcome.oserror = (
+                (found.errno, found.strerror, filename) if found.errno is not None else (None, str(found), None)
+            )
     outcome.seconds = time.perf_counter() - started
     outcome.peak_rss = _peak_rss()
     return outcome
 
 
-def _child(conn: Any, task: Task) -> None:
-    # A service's SIGTERM handler is not ours; when the fork server dies (it does when the build
-    # process dies, even by SIGKILL) the render dies too instead of running on as an orphan.
+def _child(conn: Any, alive: Any, task: Task) -> None:
+    # A service's SIGTERM handler is not ours. When the build process dies (even by SIGKILL) the render
+    # dies at once instead of running on as an orphan that writes into a staging folder the next build
+    # has removed: ``alive``'s other end is held by the build process alone, so it reads EOF then.
+    # (The fork server, our parent, exits then too: PR_SET_PDEATHSIG is the second line.)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     gc.freeze()  # the preloaded engines: collections skip them (no copy-on-write of their pages)
     _die_with_parent(os.getppid())
+    threading.Thread(target=_exit_on_eof, args=(alive,), daemon=True).start()
     try:
         outcome = render_issue(task, at=lambda name: conn.send(("at", name)))
         conn.send(("done", outcome))
     finally:
         conn.close()
+
+
+def _exit_on_eof(alive: Any) -> None:
+    with contextlib.suppress(BaseException):
+        alive.recv()  # nothing is ever sent: this returns only by EOF (or an error)
+    os._exit(1)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -235,6 +248,7 @@ class _Child:
     process: Any
     receiver: Any
     started: float
+    alive: Any  # the build process's end of the child's liveness pipe (see _child)
     where: str = ""
 
 
@@ -255,11 +269,15 @@ class Pool:
         if task.issue.id in self.running:
             raise RuntimeError(f"issue {task.issue.id} is rendering already")
         receiver, sender = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_child, args=(sender, task), daemon=True)
+        alive_r, alive_w = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(target=_child, args=(sender, alive_r, task), daemon=True)
         started = time.monotonic()
-        process.start()
-        sender.close()
-        self.running[task.issue.id] = _Child(process, receiver, started)
+        try:
+            process.start()
+        finally:
+            sender.close()
+            alive_r.close()
+        self.running[task.issue.id] = _Child(process, receiver, started, alive_w, task.first)
 
     def cancel(self, issue_id: str) -> None:
         """Kill an issue's render (its files in the staging release are the caller's to remove)."""
@@ -300,7 +318,7 @@ class Pool:
             kind, value = child.receiver.recv()
         except (EOFError, OSError):
             self.running.pop(issue_id, None)
-            child.process.join(5)
+            _stop(child)
             return Outcome(issue_id, where=child.where,
                            error=f"the render process died (exit code {child.process.exitcode})")  # fmt: skip
         if kind == "at":
@@ -308,6 +326,7 @@ class Pool:
             return None
         self.running.pop(issue_id, None)
         child.receiver.close()
+        child.alive.close()
         child.process.join(10)
         if child.process.is_alive():
             child.process.kill()
@@ -322,3 +341,5 @@ def _stop(child: _Child) -> None:
         child.process.join(5)
     with contextlib.suppress(Exception):
         child.receiver.close()
+    with contextlib.suppress(Exception):
+        child.alive.close()

@@ -639,8 +639,9 @@ def _task(
     releases: Releases,
 ) -> Task:
     specs = [(r.name, f"{type(r).__module__}:{type(r).__qualname__}") for r in renderers]
+    first = next((r.name for r in renderers if hasattr(r, "start")), renderers[0].name if renderers else "")
     return Task(publication, issue, staging, source, formats, templates_dir, dict(options), key, specs,
-                list(REGISTRY), releases.root)  # fmt: skip
+                list(REGISTRY), releases.root, first)  # fmt: skip
 
 
 def _outcome_error(outcome: Outcome) -> Exception:
@@ -649,11 +650,12 @@ def _outcome_error(outcome: Outcome) -> Exception:
     cause: OSError | None = None
     if outcome.oserror is not None:
         number, reason, filename = outcome.oserror
-        cause = OSError(number, reason, filename) if number is not None else OSError(reason)
+        if number is None:
+            cause = OSError(reason)
+        else:
+            cause = OSError(number, reason or os.strerror(number), *([filename] if filename is not None else []))
     if outcome.kind == "os" and cause is not None:
-        error = OSError(outcome.error)
-        error.errno, error.filename = cause.errno, cause.filename
-        return error
+        return cause  # the child's OSError itself: "[Errno 2] No such file or directory: '…'"
     exc = RenderError(outcome.error)
     exc.__cause__ = cause
     return exc
