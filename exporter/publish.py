@@ -25,6 +25,12 @@ What a build produces is an in-memory :class:`~exporter.release.Release`: the re
 edition, which reads the records of every published issue, reused and kept ones read back from the
 manifest). The manifest lists the files with their hashes and media types (:mod:`exporter.manifest`).
 
+Render processes: every issue that needs rendering is rendered, all of its formats, in a fresh child
+process of its own, up to ``jobs`` at once (``exporter build --jobs N``, default the CPU count; see
+:mod:`exporter.jobs`), which sends back the records of what it wrote; the build process never imports
+WeasyPrint. ``pdf_isolate=false`` renders every issue in the build process instead, one at a time.
+The release is the same, byte for byte, whatever the number of jobs.
+
 An output that cannot be written (a full disk, a read-only file system) is a :class:`PublishError`
 (exit 5) naming the file; the build stops there and the previous release stays in place.
 """
@@ -1034,7 +1040,6 @@ class _Render:
     def run_here(self) -> None:
         """Phase one in the build process (``pdf_isolate=false``): one issue after the other."""
         c = self.ctx
-        workers = 1  # a start()ed render finishes in this process: nothing runs beside it
         pending: list[tuple[Issue, dict[str, Any] | None, Waits]] = []
         issues = list(c.plan.issues)
         try:
@@ -1042,9 +1047,8 @@ class _Render:
                 started = self.issue(n, len(issues), issue)
                 if started is None:
                     continue
-                pending.append(started)
-                while len(pending) >= workers:
-                    self.complete(*pending.pop(0))
+                pending.append(started)  # a start()ed render finishes in this process: one at a time
+                self.complete(*pending.pop(0))
             # started for issues the plan does not render (found invalid)
             self.cancel_early(c.early.items())
             c.early.clear()
