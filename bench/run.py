@@ -13,6 +13,7 @@ SCRIPTS = [
     ["pdf.py", "--rounds", "3"],
     ["edition.py", "--rounds", "3"],
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
+    ["jobs.py", "--issues", "200"],  # full re-render, --jobs 2 against --jobs 1: about 15 minutes
     ["load.py", "--clients", "200", "--seconds", "5"],
     ["print_quality.py"],  # not timed: the PDF's print-quality figures (#13)
 ]
