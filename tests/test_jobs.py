@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,45 @@ def test_an_abandoned_build_leaves_no_render_process(
             os.kill(child.process.pid, 0)
     assert not (tmp_path / "out").exists()
     assert not list(tmp_path.glob(".out.releases/.staging-*"))
+
+
+def test_on_a_terminal_progress_is_one_line_rewritten_in_place(tmp_path: Path) -> None:
+    """stderr a terminal: each message replaces the last (carriage return, erase line), the issues done
+    with an ETA among them, and the line is cleared before the summary."""
+    import pty
+
+    content = generated.generate(tmp_path / "content", 3)
+    main, secondary = pty.openpty()
+    exporter = Path(sys.executable).with_name("exporter")
+    cmd = [str(exporter), "build", "--content", str(content), "--out", str(tmp_path / "out"), "--format", "site"]
+    with subprocess.Popen([*cmd, "--jobs", "2"], stderr=secondary, stdout=subprocess.PIPE) as child:
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        assert child.wait(timeout=120) == 0
+        assert child.stdout is not None and child.stdout.read().startswith(b"published release")
+    os.close(main)
+    text = shown.decode("utf-8")
+    assert "\n" not in text.replace("\r\n", ""), "a terminal gets no new lines, only rewrites"
+    frames = [frame for frame in text.split("\r\x1b[K") if frame]
+    assert [f for f in frames if f.startswith("done ")] == [
+        f for f in frames if re.fullmatch(r"done [123]/3 issues \(\S+ rendered\), ETA \d+:\d\d", f)
+    ]
+    assert [f.split()[1] for f in frames if f.startswith("done ")] == ["1/3", "2/3", "3/3"]
+    assert text.endswith("\r\x1b[K")  # cleared before the summary (on stdout)
+
+
+def test_schedule_and_run_take_jobs_too() -> None:
+    for cmd in (
+        [sys.executable, str(ROOT / "schedule.py"), "--help"],
+        [sys.executable, "-m", "exporter.cli", "run", "--help"],
+    ):
+        shown = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert shown.returncode == 0 and "--jobs" in shown.stdout, shown.stdout + shown.stderr
