@@ -24,8 +24,10 @@ The children are started with the multiprocessing **"forkserver"** method, delib
 
 What a child gets is pickled (:class:`Task`): the publication, its issue, paths, options, and the
 renderers by their registry entry (``module:Class``), so a renderer registered at run time is imported
-in the child under that name. Inside the child the PDF renders in-process (the child is the isolation);
-the build process enforces the time limit (``pdf_timeout``) on the whole child and kills it after that.
+in the child under that name. Inside the child the PDF renders in-process (the child is the isolation),
+unless fewer issues are to render than there are jobs: then it renders in a process forked from the
+child, beside the issue's other formats, so a lone new issue uses both cores. The build process
+enforces the time limit (``pdf_timeout``) on the whole child and kills it after that.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class Task:
     order: list[str]  # the registry's names (the order downloads are listed in)
     output_root: Path  # the releases folder: an OSError on a path below it means the output is unwritable
     first: str = ""  # the renderer the child starts with (named when it times out before it says)
+    overlap: bool = False  # a core is spare: the PDF renders in a process of its own beside the other formats
 
 
 @dataclass
@@ -121,13 +124,13 @@ def _load(spec: str) -> Any:
 
 
 def _peak_rss() -> int:
-    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+    """KiB: this process's high-water mark, or its PDF process's (``overlap``) when that was higher."""
     import resource
 
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    own = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        own = next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), own)
+    return max(own, int(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
 
 
 def _first_oserror(exc: BaseException | None) -> OSError | None:
@@ -153,7 +156,9 @@ def render_issue(task: Task, at: Any = None) -> Outcome:
     issue = task.issue
     outcome = Outcome(issue.id, pid=os.getpid())
     release = Release(task.order)
-    options = dict(task.options, pdf_isolate=False)  # this process is the isolation
+    # This process is the isolation; with a spare core (a single new issue, say) the PDF renders in a
+    # process forked from this one while the EPUB and the pages render here, as a lone issue did before.
+    options = dict(task.options, pdf_isolate=task.overlap)
     where = ""
 
     def job(name: str) -> Job:

@@ -597,8 +597,9 @@ def _start_early(
                 continue
             if pool is not None:  # the issue's own renders need nothing of the other issues
                 try:
+                    # a new issue or two (the usual case): a spare core for each one's PDF
                     pool.start(_task(publication, issue, staging, folder, formats, templates_dir, options, key,
-                                     renderers, releases))  # fmt: skip
+                                     renderers, releases, overlap=pool.jobs > 1))  # fmt: skip
                 except OSError:
                     continue
                 started[issue.id] = _Started(key, [])
@@ -643,11 +644,12 @@ def _task(
     key: str,
     renderers: list[Renderer],
     releases: Releases,
+    overlap: bool = False,
 ) -> Task:
     specs = [(r.name, f"{type(r).__module__}:{type(r).__qualname__}") for r in renderers]
     first = next((r.name for r in renderers if hasattr(r, "start")), renderers[0].name if renderers else "")
     return Task(publication, issue, staging, source, formats, templates_dir, dict(options), key, specs,
-                list(REGISTRY), releases.root, first)  # fmt: skip
+                list(REGISTRY), releases.root, first, overlap)  # fmt: skip
 
 
 def _outcome_error(outcome: Outcome) -> Exception:
@@ -971,10 +973,10 @@ class _Render:
 
     # -- every issue in a child process of its own (exporter.jobs) ---------------------------------
 
-    def task(self, issue: Issue) -> Task:
+    def task(self, issue: Issue, overlap: bool = False) -> Task:
         c = self.ctx
         return _task(c.plan.publication, issue, c.staging, c.plan.sources[issue.id], c.formats, c.templates_dir,
-                     c.options, c.plan.keys[issue.id], c.renderers, c.releases)  # fmt: skip
+                     c.options, c.plan.keys[issue.id], c.renderers, c.releases, overlap)  # fmt: skip
 
     def run_pool(self, pool: Pool) -> None:
         """Phase one with render processes: up to ``jobs`` issues at once, each in a fresh child that
@@ -1005,7 +1007,7 @@ class _Render:
                 while queue and not pool.full:
                     issue, previous = queue.popleft()
                     c.say(f"[{index[issue.id]}/{len(issues)}] {issue.id}")
-                    pool.start(self.task(issue))
+                    pool.start(self.task(issue, overlap=total < pool.jobs))  # fewer issues than jobs
                     waiting[issue.id] = (issue, previous)
                 if not queue and not prefinished:
                     self.prefinish()  # while the last issues render
