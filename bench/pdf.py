@@ -55,7 +55,9 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
 
     def job(isolate: bool) -> Job:
-        return Job(pub, (issue,), issue, out, {issue.id: folder}, ("pdf",), options={"pdf_isolate": isolate})
+        # without the 数字报 replica (page images, 版 PDFs: bench/replica.py measures them): the PDF alone
+        options = {"pdf_isolate": isolate, "replica": False}
+        return Job(pub, (issue,), issue, out, {issue.id: folder}, ("pdf",), options=options)
 
     html = issue_html(job(True), issue)
     base_url = folder.as_uri() + "/"

@@ -1,6 +1,6 @@
 """Every benchmark in one run (`make bench`): PDF vs bare WeasyPrint, whole issue vs PDF alone and peak
-memory, incremental builds of a 200-issue archive, the server under load and the PDF's print quality. Each prints
-its figures."""
+memory, the 数字报 replica's cost, incremental builds of a 200-issue archive, the server under load and
+the PDF's print quality. Each prints its figures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["pdf.py", "--rounds", "3"],
     ["edition.py", "--rounds", "3"],
+    ["replica.py", "--rounds", "3"],  # the 数字报 replica against the build without it (#12)
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
     ["jobs.py", "--issues", "200"],  # full re-render, --jobs 2 against --jobs 1: about 15 minutes
     ["load.py", "--clients", "200", "--seconds", "5"],

@@ -62,8 +62,10 @@ PRELOAD = [
     "exporter.justify",
     "exporter.jumps",
     "exporter.fetch",
+    "exporter.replica",
     "weasyprint",
     "ebooklib.epub",
+    "pypdfium2",
 ]
 DEFAULT_TIMEOUT = 300.0  # seconds one issue's render may take; options["pdf_timeout"] overrides it
 

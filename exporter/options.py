@@ -70,6 +70,7 @@ OPTIONS = {
         Option("base_url", _base_url, "the URL the output is served at, instead of publication.yaml's base_url"),
         Option("pdf_timeout", _positive_float, "seconds one issue's render (PDF, EPUB, pages) may take (default 300)"),
         Option("pdf_isolate", _flag, "false: render every issue in the build process, no render processes (debugging)"),
+        Option("replica", _flag, "page images, per-版 PDFs and 版 views from the PDF (default true)"),
         Option("jobs", _count, "render processes, issues rendered at once (default: the CPU count; = --jobs)"),
         Option("workers", _count, "the old name of jobs"),
         Option("epub_font", _font_file, "a CJK font file to embed in the EPUB, subset to the characters used"),

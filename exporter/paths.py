@@ -16,6 +16,7 @@ import re
 
 INDEX = "index.html"  # the archive, newest issue first
 SITE_CSS = "assets/site.css"
+SITE_JS = "assets/cite.js"  # the article pages' copy button for the 引用本文 line (the only script)
 ISSUES = "issues/"
 PAGE_NAME = "index.html"  # an issue's page inside its folder
 MEDIA = "media/"  # an issue's photos inside its folder
@@ -45,12 +46,58 @@ def epub(issue_id: str) -> str:
     return f"{issue_dir(issue_id)}{issue_id}.epub"
 
 
+PAGES = "pages/"  # an issue's 数字报 replica inside its folder: per-版 PDFs, sheet images, views
+
+
+def ban_pdf(issue_id: str, number: int) -> str:
+    """The PDF of 版 ``number`` alone (its sheets): ``issues/<id>/pages/01.pdf``."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}.pdf"
+
+
+def ban_view(issue_id: str, number: int) -> str:
+    """The view of 版 ``number``: its sheet images with a link over every article."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}.html"
+
+
+def ban_image(issue_id: str, number: int, sheet: int, thumb: bool = False) -> str:
+    """Sheet ``sheet`` (1-based) of 版 ``number`` as an image (~150 dpi), or its ~300 px thumbnail."""
+    return f"{issue_dir(issue_id)}{PAGES}{number:02d}-{sheet}{'-thumb' if thumb else ''}.jpg"
+
+
+def ban_layout(issue_id: str) -> str:
+    """Where each article lies on each sheet (PDF points), and each sheet's 版: the views' source."""
+    return f"{issue_dir(issue_id)}{PAGES}layout.json"
+
+
 def cover(issue_id: str) -> str:
     return issue_dir(issue_id) + COVER_NAME
 
 
 def media(issue_id: str, name: str) -> str:
     return f"{issue_dir(issue_id)}{MEDIA}{name}"
+
+
+# 往期: the archive by year and month (one page per year and per month with issues; adding an issue
+# rewrites its month, its year and the index, not one long list).
+ARCHIVE = "archive/"
+
+
+def archive_year(year: int) -> str:
+    return f"{ARCHIVE}{year:04d}/index.html"
+
+
+def archive_month(year: int, month: int) -> str:
+    return f"{ARCHIVE}{year:04d}/{month:02d}.html"
+
+
+# For search engines: a sitemap index over one sitemap per month and a news sitemap of the latest issue.
+SITEMAP = "sitemap.xml"
+SITEMAP_NEWS = "sitemaps/news.xml"
+ROBOTS = "robots.txt"
+
+
+def sitemap_month(year: int, month: int) -> str:
+    return f"sitemaps/{year:04d}-{month:02d}.xml"
 
 
 def issue_of(rel: str) -> str | None:
@@ -105,6 +152,36 @@ def opds_issues_page(number: int) -> str:
     return f"opds/issues/{number:04d}.xml"
 
 
+# OPDS 1.2 navigation by year and month: years → months → an acquisition feed of a month's issues.
+OPDS_ARCHIVE = "opds/archive.xml"
+# OPDS-PSE page streaming: no file, a route of exporter.serve answering from the 版 images of the issue
+# (pageNumber counts the issue's sheets from 0; maxWidth <= THUMB_WIDTH gets the thumbnail).
+PSE_STREAM = "opds/pse/"
+PSE_REL = "http://vaemendis.net/opds-pse/stream"
+PSE_NS = "http://vaemendis.net/opds-pse/ns"
+
+
+def pse_stream(issue_id: str) -> str:
+    """The stream URL template of an issue (relative to the output root), {pageNumber} and {maxWidth} in it."""
+    return f"{PSE_STREAM}{issue_id}/{{pageNumber}}?maxWidth={{maxWidth}}"
+
+
+def opds_year(year: int, suffix: str = ".xml") -> str:
+    return f"opds/archive/{year:04d}{suffix}"
+
+
+def opds_month(year: int, month: int, suffix: str = ".xml") -> str:
+    return f"opds/archive/{year:04d}/{month:02d}{suffix}"
+
+
+# OPDS 2.0 (JSON) beside it: the same newest-first pages and the same year/month navigation.
+OPDS2_CATALOG = "opds/catalog.json"
+
+
+def opds2_issues_page(number: int) -> str:
+    return f"opds/issues/{number:04d}.json"
+
+
 # -- media types -----------------------------------------------------------------------------------
 
 HTML_TYPE = "text/html"
@@ -118,6 +195,8 @@ OPML_TYPE = "text/x-opml"
 OPDS_TYPE = "application/atom+xml;profile=opds-catalog"
 NAVIGATION_TYPE = OPDS_TYPE + ";kind=navigation"
 ACQUISITION_TYPE = OPDS_TYPE + ";kind=acquisition"
+OPDS2_TYPE = "application/opds+json"
+SITEMAP_TYPE = "application/xml"
 
 SUFFIX_TYPES = {
     ".html": "text/html",
@@ -166,6 +245,8 @@ KNOWN_TYPES = {
     OPML: OPML_TYPE,
     OPDS_CATALOG: NAVIGATION_TYPE,
     OPDS_ISSUES: ACQUISITION_TYPE,
+    OPDS_ARCHIVE: NAVIGATION_TYPE,
+    OPDS2_CATALOG: OPDS2_TYPE,
 }
 _PATTERN_TYPES = (
     (re.compile(r"feeds/pages/[^/]+\.xml"), ATOM_TYPE),
@@ -174,6 +255,9 @@ _PATTERN_TYPES = (
     (re.compile(r"feeds/archive/editions/[0-9]+\.xml"), ATOM_TYPE),
     (re.compile(r"feeds/archive/editions/[0-9]+\.json"), JSON_FEED_TYPE),
     (re.compile(r"opds/issues/[0-9]+\.xml"), ACQUISITION_TYPE),
+    (re.compile(r"opds/archive/[0-9]+\.xml"), NAVIGATION_TYPE),
+    (re.compile(r"opds/archive/[0-9]+/[0-9]+\.xml"), ACQUISITION_TYPE),
+    (re.compile(r"opds/(issues|archive)/[0-9/]+\.json"), OPDS2_TYPE),
 )
 
 
@@ -203,7 +287,11 @@ CACHE_NONE = "no-cache"
 
 
 def cache_control(rel: str, mtype: str) -> str:
-    if rel.startswith(("feeds/", "opds/")) or "/" not in rel or mtype.startswith(("text/", "application/json")):
+    if (
+        rel.startswith(("feeds/", "opds/", "sitemaps/"))
+        or "/" not in rel
+        or mtype.startswith(("text/", "application/json"))
+    ):
         return CACHE_SHORT
     return CACHE_LONG
 
@@ -212,14 +300,30 @@ def cache_control(rel: str, mtype: str) -> str:
 
 # (paths, what): the README's "What it publishes" table, row by row (tests/test_release.py compares).
 TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
-    ((INDEX,), "archive, newest first, with the latest issue's 本期导读"),
+    ((INDEX,), "home: the latest issue with its 本期导读, the recent issues and the 往期 years and months"),
+    (("archive/YYYY/index.html",), "往期 by year: twelve month calendars, issue days linked"),
+    (
+        ("archive/YYYY/MM.html",),
+        "往期 by month: a calendar (Monday first) with the issue days linked, and the month's issues",
+    ),
     ((issue_page("<id>"),), "one issue: masthead, 导读, the pages (版) carried, teasers"),
     ((article("<id>", "<slug>"),), "one article (permalink), with schema.org `NewsArticle` JSON-LD"),
     ((media("<id>", "<file>"),), "the article photos, as the content folder has them"),
     ((pdf("<id>"),), "the print-style PDF edition"),
     ((epub("<id>"),), "the EPUB 3 edition"),
+    (
+        ("issues/<id>/pages/NN.html",),
+        "数字报 view of one page (版): its sheet images, every article a link over its columns, 版面导航",
+    ),
+    (("issues/<id>/pages/NN.pdf",), "the PDF of one page (版) alone; every PDF is linearised"),
+    (
+        ("issues/<id>/pages/NN-<k>.jpg", "issues/<id>/pages/NN-<k>-thumb.jpg"),
+        "each sheet of a page (版) as an image at 150 dpi and as a 300 px wide thumbnail",
+    ),
+    ((ban_layout("<id>"),), "where each article lies on each sheet (PDF points), the views' source"),
     ((cover("<id>"),), "the issue's cover (masthead, date, numbers, 导读), also used by OPDS"),
     ((SITE_CSS,), "the web pages' style sheet"),
+    ((SITE_JS,), "the article pages' only script: a 复制 (copy) button for the 引用本文 line"),
     ((RSS, ATOM, JSON_FEED), "article feeds (RSS 2.0, Atom, JSON Feed 1.1)"),
     (
         ("feeds/pages/…",),
@@ -240,18 +344,34 @@ TABLE: tuple[tuple[tuple[str, ...], str], ...] = (
         (OPDS_CATALOG, OPDS_ISSUES, "opds/issues/NNNN.xml"),
         "OPDS 1.2 catalog and its newest-first acquisition feed, paged (`next`) into older pages",
     ),
+    (
+        (OPDS_ARCHIVE, "opds/archive/YYYY.xml", "opds/archive/YYYY/MM.xml"),
+        "OPDS 1.2 navigation by year and month, down to an acquisition feed of a month's issues",
+    ),
+    (
+        (OPDS2_CATALOG, "opds/issues/NNNN.json", "opds/archive/YYYY.json", "opds/archive/YYYY/MM.json"),
+        "OPDS 2.0 (`application/opds+json`): the same newest-first pages and year/month navigation",
+    ),
+    ((SITEMAP, "sitemaps/YYYY-MM.xml"), "sitemap index and one sitemap per month: issue and article pages"),
+    ((SITEMAP_NEWS,), "Google News sitemap of the latest issue's articles"),
+    ((ROBOTS,), "allows every crawler and names the sitemap"),
 )
 
 
 def table_pattern(path: str) -> re.Pattern[str]:
-    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``NNNN``, ``*`` and ``…``."""
+    """A path of :data:`TABLE` as a pattern: ``<id>``, ``<slug>``, ``<file>``, ``<k>``, ``NNNN``, ``YYYY``,
+    ``MM``, ``NN``, ``*`` and ``…``."""
     out = ""
-    for token in re.split(r"(<id>|<slug>|<file>|NNNN|\*|…)", path):
+    for token in re.split(r"(<id>|<slug>|<file>|<k>|NNNN|YYYY|MM|NN|\*|…)", path):
         out += {
             "<id>": r"[^/]+",
+            "<k>": r"[1-9][0-9]*",
+            "NN": r"[0-9]{2,}",
             "<slug>": r"[^/]+",
             "<file>": r".+",
             "NNNN": r"[0-9]{4}",
+            "YYYY": r"[0-9]{4}",
+            "MM": r"[0-9]{2}",
             "*": r"[^/]*",
             "…": r".+",
         }.get(token, re.escape(token))

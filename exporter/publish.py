@@ -75,7 +75,7 @@ SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
 KEEP_RELEASES = 3
 TOOLS = ("exporter", "weasyprint", "pydyf", "ebooklib", "feedgen", "lxml", "nh3", "markdown-it-py",
-         "Jinja2", "pydantic", "fonttools", "Pillow")  # fmt: skip
+         "Jinja2", "pydantic", "fonttools", "Pillow", "pypdfium2")  # fmt: skip
 
 FAILED = "failed-render"  # render-cache entries: renders that failed, not tried again for the same key
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"

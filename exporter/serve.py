@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import os
 import re
 import stat
@@ -64,6 +65,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from exporter import manifest as manifest_file
 from exporter import paths
+from exporter.replica import THUMB_WIDTH
 
 STATUS_PATH = "/_status"
 LOOPBACK = ("127.0.0.0/8", "::1/128")  # who may read /_status unless told otherwise
@@ -144,6 +146,8 @@ def media_type(rel: str, head: bytes = b"") -> str:
         mtype = {"rss": paths.RSS_TYPE, "feed": paths.ATOM_TYPE, "opml": paths.OPML_TYPE}.get(root, "application/xml")
     elif suffix == ".json" and top == "feeds":
         mtype = paths.JSON_FEED_TYPE
+    elif suffix == ".json" and top == "opds":
+        mtype = paths.OPDS2_TYPE
     else:
         mtype = SUFFIX_TYPES.get(suffix, "application/octet-stream")
     return paths.content_type(mtype)
@@ -488,6 +492,27 @@ def serve_file(output: Output, request: Request) -> Response:
     return StreamingResponse(_read_range(handle, start, length), status_code=status, headers=headers)
 
 
+def serve_pse(output: Output, request: Request) -> Response:
+    """OPDS-PSE: sheet ``page`` (from 0) of an issue, the thumbnail when ``maxWidth`` is at most its width,
+    else the 150 dpi image; the sheets and their images are read from the issue's ``pages/layout.json``."""
+    issue, page = str(request.path_params["issue"]), int(request.path_params["page"])
+    root = output.root()
+    layout_rel = clean_path("/" + paths.ban_layout(issue))
+    if root is None or layout_rel is None or paths.issue_of(layout_rel) != issue:
+        return _not_found()
+    try:
+        with open(os.path.join(root, layout_rel), "rb") as f:
+            sheets = json.loads(f.read())["sheets"]
+        sheet = sheets[page]
+        wanted = request.query_params.get("maxWidth", "")
+        small = wanted.isdigit() and int(wanted) <= THUMB_WIDTH
+        name = str(sheet["thumb"] if small else sheet["image"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return _not_found()
+    scope = dict(request.scope, path="/" + paths.issue_dir(issue) + paths.PAGES + name, query_string=b"")
+    return serve_file(output, Request(scope))
+
+
 def create_app(
     out: Path,
     status: StatusFn | None = None,
@@ -519,9 +544,13 @@ def create_app(
     def file_endpoint(request: Request) -> Response:
         return serve_file(output, request)
 
+    def pse_endpoint(request: Request) -> Response:
+        return serve_pse(output, request)
+
     return Starlette(
         routes=[
             Route(STATUS_PATH, status_endpoint, methods=["GET"]),
+            Route("/" + paths.PSE_STREAM + "{issue}/{page:int}", pse_endpoint, methods=["GET"]),
             Route("/{path:path}", file_endpoint, methods=["GET"]),
         ]
     )

@@ -398,6 +398,9 @@ def test_opf_metadata(books: dict[str, Book], name: str) -> None:
     assert "dcterms:conformsTo" not in metas and "a11y:certifiedBy" not in metas
     assert not [k for k in metas if k.startswith("a11y:")]
     assert b"WCAG" not in book.members["EPUB/content.opf"] and b"certifiedBy" not in book.members["EPUB/content.opf"]
+    # calibre's series beside the EPUB 3 collection (calibre-web and Kobo tools read only these)
+    assert md.find("opf:meta[@name='calibre:series']", NS).get("content") == pub.title
+    assert md.find("opf:meta[@name='calibre:series_index']", NS).get("content") == str(issue.total_number)
     # EPUB 2 cover hint
     assert md.find("opf:meta[@name='cover']", NS).get("content") == "cover-image"
 

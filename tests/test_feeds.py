@@ -455,10 +455,21 @@ def test_editions_feed_attaches_pdf_and_epub_with_their_sizes(sample_out: Path) 
         rss = parse(sample_out / "feeds" / name)
         assert rss.version == "rss20"
         [entry] = rss.entries
-        assert entry.link == SAMPLE_BASE + f"issues/{SEED_ID}/" and entry.id.startswith(seed.id + "/")
+        assert entry.id.startswith(seed.id + "/")
         [enc] = entry.enclosures
         assert enc.type == mtype and enc.href == local_url(kinds[mtype], sample_out)
         assert int(enc.length) == kinds[mtype].stat().st_size
+        if mtype == "application/pdf":
+            assert entry.link == SAMPLE_BASE + f"issues/{SEED_ID}/"
+    # The EPUB feed's item links the book itself (KOReader's news downloader fetches <link>, never the
+    # enclosure, and keeps an application/epub+zip answer as the book); the issue page stays a related link.
+    [entry] = parse(sample_out / "feeds/editions-epub.xml").entries
+    assert entry.link.endswith(".epub") and entry.link == local_url(kinds["application/epub+zip"], sample_out)
+    item = etree.parse(sample_out / "feeds/editions-epub.xml").find("channel/item")
+    assert item.findtext("link") == entry.link
+    [related] = item.findall(f"{ATOM}link[@rel='related']")
+    assert related.get("href") == SAMPLE_BASE + f"issues/{SEED_ID}/" and related.get("type") == "text/html"
+    assert {"rel": "related", "type": "text/html", "href": related.get("href")} in entry.links
 
 
 def test_editions_feed_without_pdf_and_epub_formats(tmp_path: Path) -> None:

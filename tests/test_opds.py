@@ -50,11 +50,16 @@ def test_root_catalog_is_a_navigation_feed_leading_to_the_issues(opds_sample: Pa
     assert links["self"].get("type") == NAVIGATION_TYPE
     assert links["start"].get("href") == SAMPLE_BASE + "opds/catalog.xml"
     assert links["http://opds-spec.org/sort/new"].get("type") == ACQUISITION_TYPE
-    [entry] = root.findall(f"{ATOM}entry")
+    entry, by_date = root.findall(f"{ATOM}entry")
     sub = entry.find(f"{ATOM}link[@rel='subsection']")
     assert sub.get("type") == ACQUISITION_TYPE
     assert local_file(opds_sample, SAMPLE_BASE, sub.get("href")) == opds_sample / "opds/issues.xml"
     assert entry.findtext(f"{ATOM}updated") == "2026-03-30T06:00:00+08:00"
+    sub = by_date.find(f"{ATOM}link[@rel='subsection']")
+    assert sub.get("type") == NAVIGATION_TYPE
+    assert local_file(opds_sample, SAMPLE_BASE, sub.get("href")) == opds_sample / "opds/archive.xml"
+    opds2 = root.find(f"{ATOM}link[@type='application/opds+json']")
+    assert local_file(opds_sample, SAMPLE_BASE, opds2.get("href")) == opds_sample / "opds/catalog.json"
 
 
 def test_acquisition_links_resolve_to_files_of_the_declared_type(opds_sample: Path, opds_corpus: Path) -> None:
@@ -125,8 +130,11 @@ def test_opds_renderer_alone_and_without_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     written = OpdsRenderer().render(job_for(SAMPLE, out, formats=("opds",)))
-    assert {p.relative_to(out).as_posix() for p in written} == {"opds/catalog.xml", "opds/issues.xml", "feeds/icon.png"}
+    assert {p.relative_to(out).as_posix() for p in written} == {
+        "opds/catalog.xml", "opds/issues.xml", "opds/archive.xml", "opds/catalog.json", "feeds/icon.png"
+    }  # fmt: skip
     assert parse(out / "opds/issues.xml").entries == []
+    assert parse(out / "opds/archive.xml").entries == []  # no year has an issue to acquire
     loaded = load_content(CORPUS)
     from exporter.render import Job
 
@@ -144,3 +152,41 @@ def test_a_sample_issue_says_so_in_its_opds_entry(opds_sample: Path, opds_corpus
     assert SAMPLE_NOTICE in entry.findtext(f"{ATOM}content")
     [seed] = etree.parse(str(opds_sample / "opds/issues.xml")).getroot().findall(f"{ATOM}entry")
     assert SAMPLE_NOTICE not in etree.tostring(seed, encoding="unicode")
+
+
+def test_navigation_by_year_and_month_leads_to_every_listed_issue(tmp_path: Path) -> None:
+    """opds/archive.xml → a year's months → a month's acquisition feed: every issue with files, once."""
+    from tests import archive as generated
+
+    content = generated.generate(tmp_path / "content", 9)  # 2022-01-03 … 2022-02-28, weekly
+    out = build_with_fakes(content, tmp_path / "out")
+    root = etree.parse(str(out / "opds/archive.xml")).getroot()
+    parse(out / "opds/archive.xml")
+    assert root.find(f"{ATOM}link[@rel='self']").get("type") == NAVIGATION_TYPE
+    assert root.find(f"{ATOM}link[@rel='up']").get("href") == SAMPLE_BASE + "opds/catalog.xml"
+    found: list[str] = []
+    [year] = root.findall(f"{ATOM}entry")
+    assert year.findtext(f"{ATOM}title") == "2022年"
+    link = year.find(f"{ATOM}link[@rel='subsection']")
+    assert link.get("type") == NAVIGATION_TYPE
+    year_path = local_file(out, SAMPLE_BASE, link.get("href"))
+    assert year_path == out / "opds/archive/2022.xml"
+    parse(year_path)
+    months = etree.parse(str(year_path)).getroot().findall(f"{ATOM}entry")
+    assert [m.findtext(f"{ATOM}title") for m in months] == ["2022年2月", "2022年1月"]  # newest first
+    for month in months:
+        link = month.find(f"{ATOM}link[@rel='subsection']")
+        assert link.get("type") == ACQUISITION_TYPE
+        path = local_file(out, SAMPLE_BASE, link.get("href"))
+        parsed = parse(path)
+        feed = etree.parse(str(path)).getroot()
+        assert feed.find(f"{ATOM}link[@rel='self']").get("type") == ACQUISITION_TYPE
+        assert feed.find(f"{ATOM}link[@rel='up']").get("href") == SAMPLE_BASE + "opds/archive/2022.xml"
+        dates = [e.updated for e in parsed.entries]
+        assert dates == sorted(dates, reverse=True)
+        for entry in feed.findall(f"{ATOM}entry"):
+            acquire = entry.findall(f"{ATOM}link[@rel='{ACQUIRE}']")
+            assert acquire and all(local_file(out, SAMPLE_BASE, a.get("href")).is_file() for a in acquire)
+            found.append(entry.findtext(f"{ATOM}id").rsplit("/", 1)[1])
+    assert found == [i.id for i in load_content(content).issues]
+    assert len(found) == 9

@@ -86,10 +86,10 @@ def test_parse_options_types_every_known_option() -> None:
     font = next(Path("/usr/share/fonts").rglob("NotoSerifCJK-Regular.ttc"))
     parsed = parse_options([
         "base_url=http://h:1", "pdf_timeout=600", "pdf_isolate=false", "jobs=2",
-        f"epub_font={font}", "epub_font_index=2",
+        f"epub_font={font}", "epub_font_index=2", "replica=off",
     ])  # fmt: skip
     assert parsed == {"base_url": "http://h:1/", "pdf_timeout": 600.0, "pdf_isolate": False, "jobs": 2,
-                      "epub_font": str(font.resolve()), "epub_font_index": 2}  # fmt: skip
+                      "epub_font": str(font.resolve()), "epub_font_index": 2, "replica": False}  # fmt: skip
     assert set(parsed) | set(ALIASES) == set(OPTIONS)
     # workers is the old name of jobs: it sets jobs (one concept), and the later of the two wins
     assert parse_options(["workers=3"]) == {"jobs": 3}

@@ -27,7 +27,7 @@ from exporter.publish import build
 from tests.conftest import ROOT, SAMPLE, SEED_ID, copy_content, tree_bytes
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
-TEST_ONLY_PACKAGES = ("poppler-utils", "qpdf", "default-jre-headless")
+TEST_ONLY_PACKAGES = ("poppler-utils", "default-jre-headless", "chromium")
 
 
 def lock() -> dict[str, str]:
@@ -93,7 +93,7 @@ def test_validators_are_installed_for_test_only() -> None:
     for package in TEST_ONLY_PACKAGES:
         assert package in test, f"make test does not install {package}"
         assert package not in run, f"make run installs the test-only package {package}"
-    for package in ("fonts-noto-cjk", "libharfbuzz-subset0"):
+    for package in ("fonts-noto-cjk", "libharfbuzz-subset0", "qpdf"):
         assert package in run and package in test, package
 
 

@@ -126,11 +126,12 @@ def test_adding_an_issue_leaves_older_pages_untouched(archive: dict[str, Any]) -
     before, after = archive["before"], tree_bytes(archive["out"])
     after_inodes = tree_inodes(archive["out"])
     pages = [rel for rel in after if rel.startswith(("feeds/archive/editions", "opds/issues/"))]
-    assert len(pages) == 2 * 5  # two older pages of four editions feeds and of the OPDS feed
+    assert len(pages) == 2 * 6  # two older pages of four editions feeds and of the OPDS 1.2 and 2.0 feeds
     for rel in pages:
         assert after[rel] == before[rel], rel
         assert after_inodes[rel] == archive["before_inodes"][rel], f"{rel} was rewritten"
-    for rel in ("feeds/editions.xml", "feeds/editions.json", "feeds/editions-pdf.xml", "opds/issues.xml"):
+    for rel in ("feeds/editions.xml", "feeds/editions.json", "feeds/editions-pdf.xml", "opds/issues.xml",
+                "opds/catalog.json"):  # fmt: skip
         assert after[rel] != before[rel], rel
 
 
@@ -150,7 +151,7 @@ def test_a_changed_old_issue_changes_its_page_only(tmp_path: Path, archive: dict
         "feeds/archive/editions-pdf/0001.xml",
         "feeds/archive/editions/0001.json",
         "feeds/archive/editions/0001.xml",
-        "opds/issues/0001.xml",
+        "opds/issues/0001.xml",  # (the OPDS 2.0 page shows 导读, not the changed headline: it stays the same)
     ]
 
 
@@ -162,6 +163,11 @@ def test_pages_are_served_as_what_they_are(archive: dict[str, Any]) -> None:
         "feeds/archive/editions-pdf/0001.xml": "application/rss+xml; charset=utf-8",
         "feeds/archive/editions-epub/0002.xml": "application/rss+xml; charset=utf-8",
         "opds/issues/0002.xml": ACQUISITION + "; charset=utf-8",
+        "opds/issues/0002.json": "application/opds+json; charset=utf-8",
+        "opds/archive/2022.xml": "application/atom+xml;profile=opds-catalog;kind=navigation; charset=utf-8",
+        "opds/archive/2022/03.xml": ACQUISITION + "; charset=utf-8",
+        "opds/archive/2022/03.json": "application/opds+json; charset=utf-8",
+        "opds/catalog.json": "application/opds+json; charset=utf-8",
     }
     for rel, mtype in expected.items():
         assert media_type(rel, (out / rel).read_bytes()[:SNIFF]) == mtype, rel

@@ -91,7 +91,10 @@ def test_every_page_is_zh_cn_with_valid_json_ld(site: Path) -> None:
             assert data["isPartOf"]["@type"] == "PublicationIssue"
             assert data["isPartOf"]["isPartOf"]["@type"] == "Periodical"
             assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$", data["datePublished"])
-    assert kinds == {"Periodical", "PublicationIssue", "NewsArticle"}
+        if data["@type"] == "CollectionPage":  # 往期: a year's or a month's issues
+            assert data["isPartOf"]["@type"] == "Periodical"
+            assert {part["@type"] for part in data["hasPart"]} == {"PublicationIssue"}
+    assert kinds == {"Periodical", "PublicationIssue", "NewsArticle", "CollectionPage"}
 
 
 def test_article_json_ld_names_authors_and_print_page(site: Path) -> None:

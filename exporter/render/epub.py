@@ -303,7 +303,7 @@ def build_epub(job: Job, issue: Issue, cover_png: bytes | None = None) -> bytes:
 
 
 def add_metadata(b: Book) -> None:
-    """Dublin Core, the print source, the series (collection and its position) and the EPUB 2 cover."""
+    """Dublin Core, the print source, the series (EPUB 3 collection and calibre's series) and the EPUB 2 cover."""
     pub, issue, book = b.pub, b.issue, b.book
     book.set_identifier(b.uid)
     book.set_title(b.title)
@@ -324,6 +324,9 @@ def add_metadata(b: Book) -> None:
     b.meta("meta", str(issue.total_number), {"refines": "#collection", "property": "group-position"})
     if pub.issn:
         b.meta("meta", f"urn:issn:{pub.issn}", {"refines": "#collection", "property": "dcterms:identifier"})
+    # The same series for the tools that read only calibre's EPUB 2 metadata (calibre-web, Kobo tools).
+    b.meta("meta", "", {"name": "calibre:series", "content": pub.title})
+    b.meta("meta", "", {"name": "calibre:series_index", "content": str(issue.total_number)})
     b.meta("meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 readers (Kindle conversion)
 
 

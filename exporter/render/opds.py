@@ -8,6 +8,10 @@ Written in the edition pass (``job.issue is None``)::
                        the issue's metadata (dcterms issued, language, publisher, identifier)
     opds/issues/NNNN.xml  its older pages (``next``), 20 issues each, counted from the oldest issue so
                        that they stay the same as issues are added
+    opds/archive.xml   navigation by year (newest first) → opds/archive/YYYY.xml, the year's months →
+                       opds/archive/YYYY/MM.xml, an acquisition feed of the month's issues (a month's
+                       and a year's documents change only when one of their issues does)
+    opds/catalog.json  and the same pages and navigation in OPDS 2.0 (:mod:`exporter.render.opds2`)
 
 Newest first matters: KOReader and other e-readers sync a catalog by reading it from the top until
 they see an entry they already have. Only issues whose PDF or EPUB exists in the release are listed
@@ -27,7 +31,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from exporter import paths
 from exporter.errors import RenderError
 from exporter.model import Issue, Publication
-from exporter.render import Base, Job, Output
+from exporter.render import Base, Job, Output, archive, opds2
 from exporter.render.feeds.common import (
     ATOM,
     DCTERMS,
@@ -77,6 +81,7 @@ def catalog_document(job: Job) -> bytes:
     root = _feed(pub, CATALOG_PATH, f"{pub.title} 数字版书库", updated, NAVIGATION_TYPE)
     sub(root, "link", rel=SORT_NEW, type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH), title="最新各期")
     sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
+    sub(root, "link", rel="alternate", type=paths.OPDS2_TYPE, href=pub.url(paths.OPDS2_CATALOG), title="OPDS 2.0")
     entry = sub(root, "entry")
     sub(entry, "title", "全部各期（最新在前）")
     sub(entry, "id", pub.url(ISSUES_PATH))
@@ -84,6 +89,12 @@ def catalog_document(job: Job) -> bytes:
     sub(entry, "link", rel="subsection", type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH))
     sub(entry, "link", rel=SORT_NEW, type=ACQUISITION_TYPE, href=pub.url(ISSUES_PATH))
     sub(entry, "content", f"{pub.title}每期的 EPUB 电子书与 PDF 版，最新一期在最前。", type="text")
+    entry = sub(root, "entry")
+    sub(entry, "title", "往期（按年月）")
+    sub(entry, "id", pub.url(paths.OPDS_ARCHIVE))
+    sub(entry, "updated", updated)
+    sub(entry, "link", rel="subsection", type=NAVIGATION_TYPE, href=pub.url(paths.OPDS_ARCHIVE))
+    sub(entry, "content", "按年份、月份浏览各期。", type="text")
     return xml_bytes(root)
 
 
@@ -115,18 +126,31 @@ def _issue_entry(job: Job, root: Any, issue: Issue) -> None:
         sub(entry, "link", rel=THUMBNAIL, type=thumb.media_type, href=thumb.url)
     for d in files:
         sub(entry, "link", rel=ACQUIRE, type=d.media_type, length=str(d.length), title=d.label, href=d.url)
+    sheets = [o for o in job.release.outputs(issue.id) if o.path.startswith(issue.dir + paths.PAGES) and
+              o.path.endswith("-thumb.jpg")]  # fmt: skip
+    if sheets:  # OPDS-PSE: the sheets' images one by one (served by exporter.serve from the 版 images)
+        link = etree.SubElement(entry, f"{{{ATOM}}}link", nsmap={"pse": paths.PSE_NS})  # declared where used
+        link.set("rel", paths.PSE_REL)
+        link.set("type", "image/jpeg")
+        link.set("href", pub.url(paths.pse_stream(issue.id)))
+        link.set(f"{{{paths.PSE_NS}}}count", str(len(sheets)))
     sub(entry, "link", rel="alternate", type=HTML_TYPE, href=pub.url(issue.dir))
 
 
 def issues_document(
-    job: Job, issues: Sequence[Issue], path: str = ISSUES_PATH, links: Sequence[tuple[str, str]] = ()
+    job: Job,
+    issues: Sequence[Issue],
+    path: str = ISSUES_PATH,
+    links: Sequence[tuple[str, str]] = (),
+    title: str = "各期（最新在前）",
+    up: str = CATALOG_PATH,
 ) -> bytes:
     """An acquisition feed of ``issues`` (newest first) with paging ``links``: (rel, path)."""
     pub = job.publication
     listed = [issue for issue in issues if downloads(job, issue)]
     updated = feed_updated(pub, listed).isoformat()
-    root = _feed(pub, path, f"{pub.title} 各期（最新在前）", updated, ACQUISITION_TYPE)
-    sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(CATALOG_PATH))
+    root = _feed(pub, path, f"{pub.title} {title}", updated, ACQUISITION_TYPE)
+    sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(up))
     for rel, target in links:
         sub(root, "link", rel=rel, type=ACQUISITION_TYPE, href=pub.url(target))
     sub(root, "link", rel="alternate", type=HTML_TYPE, href=pub.base_url)
@@ -164,12 +188,82 @@ def issues_documents(job: Job) -> dict[str, bytes | Path]:
     return docs
 
 
+# -- navigation by year and month ------------------------------------------------------------------
+
+
+def listed_issues(job: Job) -> list[Issue]:
+    """The issues a catalog lists: those with a file to acquire (newest first)."""
+    return [issue for issue in job.issues if job.release.downloads(issue.id)]
+
+
+def _navigation_entry(
+    pub: Publication, root: Any, title: str, target: str, kind_type: str, updated: str, text: str
+) -> None:
+    entry = sub(root, "entry")
+    sub(entry, "title", title)
+    sub(entry, "id", pub.url(target))
+    sub(entry, "updated", updated)
+    sub(entry, "link", rel="subsection", type=kind_type, href=pub.url(target))
+    sub(entry, "content", text, type="text")
+
+
+def archive_document(job: Job, years: Sequence[archive.Year]) -> bytes:
+    """``opds/archive.xml``: a navigation feed of the years, newest first."""
+    pub = job.publication
+    updated = feed_updated(pub, [i for y in years for i in y.issues]).isoformat()
+    root = _feed(pub, paths.OPDS_ARCHIVE, f"{pub.title} 往期（按年月）", updated, NAVIGATION_TYPE)
+    sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(CATALOG_PATH))
+    for year in years:
+        _navigation_entry(
+            pub, root, year.title, paths.opds_year(year.year), NAVIGATION_TYPE,
+            feed_updated(pub, year.issues).isoformat(), f"{len(year.issues)} 期",
+        )  # fmt: skip
+    return xml_bytes(root)
+
+
+def year_document(job: Job, year: archive.Year) -> bytes:
+    """``opds/archive/YYYY.xml``: a navigation feed of the year's months, newest first."""
+    pub = job.publication
+    path = paths.opds_year(year.year)
+    root = _feed(pub, path, f"{pub.title} {year.title}", feed_updated(pub, year.issues).isoformat(), NAVIGATION_TYPE)
+    sub(root, "link", rel="up", type=NAVIGATION_TYPE, href=pub.url(paths.OPDS_ARCHIVE))
+    for month in year.months:
+        _navigation_entry(
+            pub, root, month.title, paths.opds_month(month.year, month.month), ACQUISITION_TYPE,
+            feed_updated(pub, month.issues).isoformat(), f"{len(month.issues)} 期",
+        )  # fmt: skip
+    return xml_bytes(root)
+
+
+def archive_documents(job: Job) -> dict[str, bytes | Path]:
+    """The year/month navigation: a month's feed and a year's change only when one of their issues does."""
+    years = archive.years(listed_issues(job))
+    docs: dict[str, bytes | Path] = {paths.OPDS_ARCHIVE: archive_document(job, years)}
+    for year in years:
+        docs[paths.opds_year(year.year)] = job.memoized(
+            "opds/year",
+            archive.parts(job, year.issues),
+            lambda year=year: year_document(job, year),  # type: ignore[misc]
+        )
+        for month in year.months:
+            path = paths.opds_month(month.year, month.month)
+            docs[path] = job.memoized(
+                "opds/month",
+                archive.parts(job, month.issues),
+                lambda month=month, path=path: issues_document(  # type: ignore[misc]
+                    job, month.issues, path, (), month.title, paths.opds_year(month.year)
+                ),
+            )
+    return docs
+
+
 class OpdsRenderer(Base):
     name = "opds"
 
     def render_edition(self, job: Job) -> list[Output]:
         try:
-            documents = {CATALOG_PATH: catalog_document(job), **issues_documents(job)}
+            documents = {CATALOG_PATH: catalog_document(job), **issues_documents(job), **archive_documents(job)}
+            documents.update(opds2.documents(job))
             icon = (job.templates_dir / ICON).read_bytes()
         except (OSError, ValueError, TypeError, etree.LxmlError) as exc:
             raise RenderError(f"opds: cannot write the catalog: {exc}") from exc

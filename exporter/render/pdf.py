@@ -24,6 +24,7 @@ import contextlib
 import gc
 import hashlib
 import itertools
+import json
 import logging
 import multiprocessing
 import os
@@ -38,7 +39,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from exporter import fonts, texts
+from exporter import fonts, paths, texts
 from exporter.errors import RenderError
 from exporter.model import Article, Highlight, Image, Issue, Page, Publication
 from exporter.render import Base, Job, Output
@@ -51,6 +52,7 @@ WRITE_OPTIONS: dict[str, Any] = {
     "custom_metadata": False,
 }
 EPSILON = 0.5  # CSS px of tolerance in the overflow check
+WHOLE_WORK = 4.0  # writing the issue's PDF weighs about as much as 版 PDFs and images of 4 sheets
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class Outcome:
     pages: int = 0
     font_families: list[str] = field(default_factory=list)
     error: str = ""
+    layout: dict[str, Any] = field(default_factory=dict)  # exporter.replica.geometry (JSON-able)
+    bans: dict[int, bytes] = field(default_factory=dict)  # 版 number → its own PDF (its sheets)
+    images: list[tuple[bytes, bytes, tuple[int, int]]] = field(default_factory=list)  # per sheet, see replica
 
 
 Finish = Callable[..., list[Output]]  # finish(cancel: bool = False) -> the records of the files written
@@ -100,8 +105,18 @@ class PdfRenderer(Base):
         return self.start(job)()
 
     def promises(self, job: Job) -> list[Output]:
-        """The record :meth:`start`'s finish() writes: the issue's pages link the PDF meanwhile."""
-        return [job.output("download", LABEL, job.issue.pdf_path)] if job.issue is not None else []
+        """The records :meth:`start`'s finish() writes that pages link: the PDF, and with the replica
+        each 版's PDF and view (one per 版, whatever the layout)."""
+        issue = job.issue
+        if issue is None:
+            return []
+        promised = [job.output("download", LABEL, issue.pdf_path)]
+        if job.options.get("replica", True):
+            for page in issue.pages:
+                promised.append(job.output("asset", ban_label(page), paths.ban_pdf(issue.id, page.number)))
+                if "site" in job.formats:
+                    promised.append(job.output("page", page.heading, paths.ban_view(issue.id, page.number)))
+        return promised
 
     def start(self, job: Job) -> Finish:
         """Begin the render in a child process; the returned function waits for it and writes the PDF.
@@ -115,16 +130,17 @@ class PdfRenderer(Base):
         source = job.source(issue)
         html = issue_html(job, issue)
         timeout = float(job.options.get("pdf_timeout", DEFAULT_TIMEOUT))  # type: ignore[arg-type]
+        replica = bool(job.options.get("replica", True))
         if not job.options.get("pdf_isolate", True):
             running = None
         else:
-            running = _start_child(html, source, identifier(html))
+            running = _start_child(html, source, identifier(html), replica)
 
         def finish(cancel: bool = False) -> list[Output]:
             if running is None:
                 if cancel:
                     return []
-                outcome = _render(html, source, identifier(html))
+                outcome = _render(html, source, identifier(html), replica)
             else:
                 outcome = _wait_child(running, timeout, cancel)
                 if cancel:
@@ -138,7 +154,10 @@ class PdfRenderer(Base):
                     raise RenderError(f"{culprit} ({exc})") from None
                 raise
             check_outcome(outcome, issue)
-            return [job.write(issue.pdf_path, outcome.pdf, "download", LABEL)]
+            written = [job.write(issue.pdf_path, outcome.pdf, "download", LABEL)]
+            if replica:
+                written += write_replica(job, issue, outcome)
+            return written
 
         return finish
 
@@ -346,6 +365,45 @@ def identifier(html: str) -> bytes:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
+def ban_identifier(ident: bytes, ban: int) -> bytes:
+    """The identifier of 版 ``ban``'s own PDF: the issue's, hashed with the 版 number."""
+    return hashlib.sha256(ident + f"#page-{ban}".encode()).hexdigest()[:32].encode("ascii")
+
+
+def ban_label(page: Page) -> str:
+    """How the issue page and the 版 views offer a 版's PDF: "第1版 PDF"."""
+    return f"{page.ordinal} PDF"
+
+
+def write_replica(job: Job, issue: Issue, outcome: Outcome) -> list[Output]:
+    """Write the 数字报 replica of a rendered issue: each 版's PDF, the sheet images, the layout, and
+    (with the site format) the 版 views, from the outcome of the render."""
+    from exporter import replica as rp
+    from exporter.render.site import ban_views
+
+    written: list[Output] = []
+    pages = {page.number: page for page in issue.pages}
+    for ban, data in sorted(outcome.bans.items()):
+        label = ban_label(pages[ban]) if ban in pages else ""
+        written.append(job.write(paths.ban_pdf(issue.id, ban), data, "asset", label))
+    layout = dict(outcome.layout)
+    sheets = []
+    for sheet, (ban, k), (readable, thumb, size) in zip(
+        layout["sheets"], rp.image_names(layout), outcome.images, strict=True
+    ):
+        image, small = paths.ban_image(issue.id, ban, k), paths.ban_image(issue.id, ban, k, thumb=True)
+        written.append(job.write(image, readable, "asset", ""))
+        written.append(job.write(small, thumb, "asset", ""))
+        sheets.append(dict(sheet, k=k, image=image.rsplit("/", 1)[1], thumb=small.rsplit("/", 1)[1],
+                           pixels=list(size)))  # fmt: skip
+    layout["sheets"] = sheets
+    text = json.dumps(layout, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    written.append(job.write(paths.ban_layout(issue.id), text, "asset", ""))
+    if "site" in job.formats:
+        written += ban_views(job, issue, layout)
+    return written
+
+
 # -- rendering ------------------------------------------------------------------------------------
 
 
@@ -419,12 +477,12 @@ def _render_in_child(html: str, base_dir: Path, ident: bytes, timeout: float) ->
     return _wait_child(_start_child(html, base_dir, ident), timeout)
 
 
-def _start_child(html: str, base_dir: Path, ident: bytes) -> _Running:
+def _start_child(html: str, base_dir: Path, ident: bytes, replica: bool = False) -> _Running:
     import weasyprint  # noqa: F401  (imported once in the parent: every forked child inherits it)
 
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(sender, html, base_dir, ident, os.getpid()), daemon=True)
+    child = ctx.Process(target=_child, args=(sender, html, base_dir, ident, os.getpid(), replica), daemon=True)
     started = time.monotonic()
     child.start()
     sender.close()
@@ -455,7 +513,7 @@ def _wait_child(running: _Running, timeout: float, cancel: bool = False) -> Outc
     return outcome
 
 
-def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int) -> None:
+def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int, replica: bool = False) -> None:
     # The parent's signal handlers (a service's graceful SIGTERM) are not ours; and when the parent
     # dies (even by SIGKILL) the render dies with it instead of running on as an orphan.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -465,7 +523,7 @@ def _child(conn: Any, html: str, base_dir: Path, ident: bytes, parent: int) -> N
     gc.freeze()
     _die_with_parent(parent)
     try:
-        outcome = _render(html, base_dir, ident)
+        outcome = _render(html, base_dir, ident, replica, parallel=True)
     except BaseException as exc:  # report everything; the parent raises RenderError
         outcome = Outcome(error=f"PDF render failed: {type(exc).__name__}: {exc}")
     conn.send(outcome)
@@ -483,11 +541,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
-    """The render itself (in whichever process): HTML → checked layout → PDF bytes."""
+def _render(html: str, base_dir: Path, ident: bytes, replica: bool = False, parallel: bool = False) -> Outcome:
+    """The render itself (in whichever process): HTML → checked layout → PDF bytes, linearised.
+
+    With ``replica``, also from the same layout: the geometry of the articles, one PDF per 版 and the
+    sheet images (:mod:`exporter.replica`); with ``parallel`` (in the render child) half of the 版 are
+    written by a forked helper meanwhile, on the core the other formats left free.
+    """
     import weasyprint
 
     from exporter import jumps, justify
+    from exporter import replica as rp
     from exporter.fetch import BASE_URL, issue_fetcher, refused_type
 
     base_url = BASE_URL  # not the folder's path: image names in the PDF are hashes of their URLs
@@ -514,13 +578,62 @@ def _render(html: str, base_dir: Path, ident: bytes) -> Outcome:
             problem = check_layout(document)
             if problem:
                 return Outcome(error=problem)
-            pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
+            layout: dict[str, Any] = {}
+            part, helper = rp.Part(), None
+            if replica:  # the helper starts at once; this process writes the issue's PDF first, then its half
+                layout = rp.geometry(document)
+                halves = rp.halves(layout, WHOLE_WORK) if parallel else [list(rp.ban_sheets(layout)), []]
+                if halves[1]:
+                    helper = rp.fork(lambda: _replica_part(document, layout, ident, halves[1]))
+            try:
+                pdf = document.write_pdf(pdf_identifier=ident, **WRITE_OPTIONS)
+                if replica:
+                    part = _replica_part(document, layout, ident, halves[0])
+                    if helper is not None:
+                        part, helper = part.merge(rp.join(helper)), None
+            finally:
+                if helper is not None:  # this process failed: the helper's work is of no use
+                    rp.cancel(helper)
+            if replica:
+                messages += part.messages
+                if part.error:
+                    return Outcome(error=part.error)
         except refused_type() as exc:
             return Outcome(error=str(exc))
     if messages:
         return Outcome(error="WeasyPrint reported: " + " | ".join(dict.fromkeys(messages)))
     families = sorted({font.family for font in document.fonts.values()})
-    return Outcome(pdf=pdf, pages=len(document.pages), font_families=families)
+    try:
+        pdf = rp.linearize(pdf)
+    except RuntimeError as exc:
+        return Outcome(error=str(exc))
+    bans = dict(sorted(part.bans.items()))
+    images = [part.images[i] for i in sorted(part.images)]
+    return Outcome(pdf=pdf, pages=len(document.pages), font_families=families, layout=layout, bans=bans, images=images)
+
+
+def _replica_part(document: Any, layout: dict[str, Any], ident: bytes, bans: list[int]) -> Any:
+    """The PDFs of the 版 ``bans`` (linearised) and the images of the sheets they own, rendered from them."""
+    from exporter import replica as rp
+
+    part = rp.Part()
+    sheets_of = rp.ban_sheets(layout)
+    with capture_weasyprint_logs() as messages:
+        try:
+            for ban in bans:
+                sheets = sheets_of[ban]
+                pages = rp.own_pages([document.pages[i] for i in sheets])
+                data = rp.linearize(
+                    document.copy(pages).write_pdf(pdf_identifier=ban_identifier(ident, ban), **WRITE_OPTIONS)
+                )
+                part.bans[ban] = data
+                owned = [n for n, index in enumerate(sheets) if layout["sheets"][index]["ban"] == ban]
+                for n, image in zip(owned, rp.page_images(data, owned), strict=True):
+                    part.images[sheets[n]] = image
+        except RuntimeError as exc:
+            part.error = str(exc)
+    part.messages = list(messages)
+    return part
 
 
 def crowded_starts(document: Any) -> list[str]:

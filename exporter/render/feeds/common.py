@@ -31,6 +31,7 @@ RSS_TYPE = paths.RSS_TYPE
 ATOM_TYPE = paths.ATOM_TYPE
 JSON_TYPE = paths.JSON_FEED_TYPE
 HTML_TYPE = paths.HTML_TYPE
+EPUB_TYPE = paths.EPUB_TYPE
 
 RSS_PATH = paths.RSS
 ATOM_PATH = paths.ATOM
@@ -187,6 +188,7 @@ class Item:
     image_type: str = ""
     image_size: tuple[int, int] = (0, 0)
     enclosure: Download | None = None  # RSS allows one per item (the editions feeds for podcast apps)
+    alternate: str = ""  # the web page, when ``url`` is the file itself (RSS: an atom:link rel=related)
 
 
 def schemes(pub: Publication) -> dict[str, str]:

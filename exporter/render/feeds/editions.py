@@ -16,6 +16,7 @@ from exporter.render.feeds.common import (
     ATOM_TYPE,
     EDITIONS_JSON_PATH,
     EDITIONS_PATH,
+    EPUB_TYPE,
     FH,
     GENERATOR,
     HTML_TYPE,
@@ -83,13 +84,20 @@ def editions_document(
     return xml_bytes(root, relative_to(path, STYLESHEET))
 
 
-def edition_item(job: Job, issue: Issue, enclosure: Download | None = None) -> Item:
-    """An issue as a feed item: 导读 as summary, the contents as HTML, the cover as image."""
+def edition_item(job: Job, issue: Issue, enclosure: Download | None = None, link_file: bool = False) -> Item:
+    """An issue as a feed item: 导读 as summary, the contents as HTML, the cover as image.
+
+    ``link_file``: the item's link is the enclosed file itself and the issue page its alternate. KOReader's
+    news downloader fetches an item's ``<link>`` (never its enclosure) and keeps what is served as
+    ``application/epub+zip`` as the book (koreader/koreader#15065); an HTML link it converts to a one-page book.
+    """
     pub = job.publication
     cover, _ = covers(job, issue)
+    page = pub.url(issue.dir)
     return Item(
         id=issue.tag_uri(pub) + (f"/{Path(enclosure.path).name}" if enclosure else ""),
-        url=pub.url(issue.dir),
+        url=enclosure.url if enclosure and link_file else page,
+        alternate=page if enclosure and link_file else "",
         title=f"{pub.title} {issue.title_text}",
         authors=(),
         summary=highlights_text(issue),
@@ -101,6 +109,10 @@ def edition_item(job: Job, issue: Issue, enclosure: Download | None = None) -> I
         image_type=cover.media_type if cover else "",
         enclosure=enclosure,
     )
+
+
+# The RSS editions feeds whose items link the file itself (e-readers fetch the link), not the issue page.
+LINK_FILE = frozenset({EPUB_TYPE})
 
 
 def editions_rss_document(
@@ -118,7 +130,7 @@ def editions_rss_document(
     for issue in issues:
         for d in downloads(job, issue):
             if d.media_type == media_type:
-                items.append(edition_item(job, issue, d))
+                items.append(edition_item(job, issue, d, link_file=media_type in LINK_FILE))
                 listed.append(issue)
     meta = FeedMeta(
         path=path,

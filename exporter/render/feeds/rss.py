@@ -97,6 +97,11 @@ def rss_document(job: Job, meta: FeedMeta, items: Sequence[Item]) -> bytes:
     if meta.archive:
         anchor.addnext(etree.Element(f"{{{FH}}}archive"))
     for element, item in zip(channel.iterfind("item"), items, strict=True):
+        if item.alternate:  # <link> is the file itself; the web page stays reachable, as a related link
+            # (rel="alternate" would make feedparser and the readers built on it take the page as the link)
+            element.find("link").addnext(
+                etree.Element(f"{{{ATOM}}}link", rel="related", type=HTML_TYPE, href=item.alternate)
+            )
         if item.image:  # Media RSS: the thumbnail readers show in their lists
             media = etree.SubElement(element, f"{{{MEDIA}}}content", url=item.image, medium="image")
             if item.image_type:
