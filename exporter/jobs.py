@@ -52,6 +52,7 @@ from exporter.model import Issue, Publication
 from exporter.release import Output, Release
 
 # What the fork server imports before it forks any child (a module that fails to import is skipped).
+# Not pypdfium2: it initialises PDFium as it is imported, so each child (the replica) imports it itself.
 PRELOAD = [
     "exporter.jobs",
     "exporter.render",
@@ -65,7 +66,6 @@ PRELOAD = [
     "exporter.replica",
     "weasyprint",
     "ebooklib.epub",
-    "pypdfium2",
 ]
 DEFAULT_TIMEOUT = 300.0  # seconds one issue's render may take; options["pdf_timeout"] overrides it
 
