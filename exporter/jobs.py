@@ -275,7 +275,8 @@ class Pool:
             raise RuntimeError(f"issue {task.issue.id} is rendering already")
         receiver, sender = self._ctx.Pipe(duplex=False)
         alive_r, alive_w = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_child, args=(sender, alive_r, task), daemon=True)
+        # not a daemon: it may fork the PDF render beside the other formats (overlap)
+        process = self._ctx.Process(target=_child, args=(sender, alive_r, task), daemon=False)
         started = time.monotonic()
         try:
             process.start()
