@@ -15,6 +15,7 @@ SCRIPTS = [
     ["replica.py", "--rounds", "3"],  # the 数字报 replica against the build without it (#12)
     ["archive.py", "--issues", "200", "--rounds", "5"],  # every format: the 200-issue build takes minutes
     ["distributed.py", "--issues", "40", "--rounds", "3"],  # 2 RQ workers vs the local build (redis-server)
+    ["jobs.py", "--issues", "200"],  # full re-render, --jobs 2 against --jobs 1: about 15 minutes
     ["load.py", "--clients", "200", "--seconds", "5"],
     ["print_quality.py"],  # not timed: the PDF's print-quality figures (#13)
     ["s3.py", "--issues", "200", "--rounds", "5"],  # publish to a local S3 server (moto); no PDF (#14)

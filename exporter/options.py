@@ -75,16 +75,20 @@ OPTIONS = {
     o.name: o
     for o in (
         Option("base_url", _base_url, "the URL the output is served at, instead of publication.yaml's base_url"),
-        Option("pdf_timeout", _positive_float, "seconds one issue's PDF may take (default 300)"),
-        Option("pdf_isolate", _flag, "render each PDF in a child process (default true)"),
+        Option("pdf_timeout", _positive_float, "seconds one issue's render (PDF, EPUB, pages) may take (default 300)"),
+        Option("pdf_isolate", _flag, "false: render every issue in the build process, no render processes (debugging)"),
         Option("replica", _flag, "page images, per-版 PDFs and 版 views from the PDF (default true)"),
-        Option("workers", _count, "issues rendered at the same time (default: the CPU count)"),
+        Option("jobs", _count, "render processes, issues rendered at once (default: the CPU count; = --jobs)"),
+        Option("workers", _count, "the old name of jobs"),
         Option("job_timeout", _positive_float, "with --broker: seconds one issue may take on a worker (default 600)"),
         Option("job_retries", _retries, "with --broker: further tries of an issue whose worker failed (default 2)"),
         Option("epub_font", _font_file, "a CJK font file to embed in the EPUB, subset to the characters used"),
         Option("epub_font_index", _index, "the face to use when epub_font is a collection (.ttc; default 0)"),
     )
 }
+
+
+ALIASES = {"workers": "jobs"}  # old name → the option it sets
 
 
 class OptionError(ValueError):
@@ -102,7 +106,7 @@ def parse_options(pairs: Iterable[str]) -> dict[str, object]:
         if key not in OPTIONS:
             raise OptionError(f"{key!r} is not an option; known: {', '.join(OPTIONS)}")
         try:
-            options[key] = OPTIONS[key].parse(value.strip())
+            options[ALIASES.get(key, key)] = OPTIONS[key].parse(value.strip())
         except ValueError as exc:
             raise OptionError(f"{key}={value}: {exc}") from None
     return options

@@ -25,6 +25,12 @@ What a build produces is an in-memory :class:`~exporter.release.Release`: the re
 edition, which reads the records of every published issue, reused and kept ones read back from the
 manifest). The manifest lists the files with their hashes and media types (:mod:`exporter.manifest`).
 
+Render processes: every issue that needs rendering is rendered, all of its formats, in a fresh child
+process of its own, up to ``jobs`` at once (``exporter build --jobs N``, default the CPU count; see
+:mod:`exporter.jobs`), which sends back the records of what it wrote; the build process never imports
+WeasyPrint. ``pdf_isolate=false`` renders every issue in the build process instead, one at a time.
+The release is the same, byte for byte, whatever the number of jobs.
+
 An output that cannot be written (a full disk, a read-only file system) is a :class:`PublishError`
 (exit 5) naming the file; the build stops there and the previous release stays in place.
 """
@@ -43,6 +49,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,19 +57,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from exporter import load
+from exporter import load, paths
 from exporter import manifest as manifest_file
 from exporter.assets import read_inside
 from exporter.cache import PACKAGE_ROOT, Memo, hash_files, hash_package, named
 from exporter.errors import Code, ContentError, Problem, PublishError, RenderError
+from exporter.jobs import DEFAULT_TIMEOUT, Outcome, Pool, Task, jobs_option
 from exporter.model import MAX_IMAGE_BYTES, Issue, Publication, is_visible, next_embargo
 from exporter.release import Release
 from exporter.render import DEFAULT_FORMATS, REGISTRY, TEMPLATES_DIR, Job, Renderer, get, order, run_phase
 from exporter.rendercache import RenderCache
 
 MANIFEST_FORMAT = manifest_file.FORMAT
-# options that never change an output's bytes
-RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "workers", "job_timeout", "job_retries")
+RUN_OPTIONS = ("pdf_timeout", "pdf_isolate", "jobs", "workers", "job_timeout", "job_retries")  # never change bytes
+RETRY_OPTIONS = ("pdf_timeout", "pdf_isolate")  # run options under which a failed render may succeed
 # Folders of the releases folder that are not releases: source snapshots, validated issues, render memos.
 SPECIAL_FOLDERS = ("sources", "cache", "render-cache")
 MAX_SNAPSHOT_BYTES = max(MAX_IMAGE_BYTES, load.MAX_TEXT_BYTES)
@@ -74,6 +82,7 @@ FAILED = "failed-render"  # render-cache entries: renders that failed, not tried
 RETRY_HINT = " (failed in an earlier build; not tried again until the issue, the build options or the tools change)"
 
 Progress = Callable[[str], None]
+DONE = "done "  # the progress message of an issue whose render ended: "done 3/20 issues (<id> rendered), ETA 0:42"
 
 
 # -- result ---------------------------------------------------------------------------------------
@@ -95,6 +104,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)  # format → seconds
     seconds: float = 0.0
     next_embargo: datetime | None = None
+    children: dict[str, tuple[int, int]] = field(default_factory=dict)  # issue → (pid, peak RSS KiB) of its render
 
     @property
     def ok(self) -> bool:
@@ -410,10 +420,11 @@ def _build(
         current = releases.manifest()
         staging = releases.new_staging()
         early: dict[str, _Started] = {}
+        pool = _pool(options)
         try:
             if broker is None:  # with workers, the issues the cache lacks are theirs
                 early = _start_early(Path(content_root), releases, current, env_key, renderers, staging, now,
-                                     formats, templates_dir, options, release, cache)  # fmt: skip
+                                     formats, templates_dir, options, release, cache, pool)  # fmt: skip
             plan = _plan(Path(content_root), releases, current, env_key, now, result, base_url)
             result.next_embargo = next_embargo(plan.hidden, now)
             publication_text = load.publication_bytes(Path(content_root), base_url)
@@ -428,6 +439,8 @@ def _build(
             result.release = releases.current_id()
             if current and current.get("edition_key") == edition_key:
                 _cancel(e.waits for e in early.values())
+                if pool is not None:
+                    pool.close()
                 shutil.rmtree(staging, ignore_errors=True)
                 result.reused = [i.id for i in plan.issues]
                 result.files = len(current.get("files", {}))
@@ -440,7 +453,7 @@ def _build(
                 remote = distributed.render_missing(broker, cache, Path(content_root), plan, current, releases,
                                                     formats, templates_dir, options, say, result)  # fmt: skip
             ctx = RenderContext(plan, renderers, formats, staging, releases, current, templates_dir, options,
-                                say, result, early, release, cache, remote)  # fmt: skip
+                                say, result, early, release, cache, remote, pool)  # fmt: skip
             manifest, carried = _Render(ctx).run()
             # A render failure is retried by the next build: do not record the edition as done.
             render_failed = any(p.code == Code.RENDER_FAILED for ps in result.problems.values() for p in ps)
@@ -449,6 +462,8 @@ def _build(
             release_id = _finish(staging, releases, current, manifest, carried, result)
         except BaseException:
             _cancel(e.waits for e in early.values())
+            if pool is not None:
+                pool.close()  # no render left behind (SIGTERM, a full disk)
             shutil.rmtree(staging, ignore_errors=True)
             raise
         result.changed = release_id != result.release
@@ -512,7 +527,7 @@ def _problem_texts(problems: dict[str, list[Problem]]) -> dict[str, list[str]]:
 def _failure_parts(key: str, options: dict[str, object]) -> list[str]:
     """A failed render's memo key: the issue's build key and the options that steer the run (a longer
     pdf_timeout may succeed where a shorter one failed)."""
-    return [key, json.dumps({k: options.get(k) for k in RUN_OPTIONS}, sort_keys=True, default=str)]
+    return [key, json.dumps({k: options.get(k) for k in RETRY_OPTIONS}, sort_keys=True, default=str)]
 
 
 def remembered_failure(memo: Memo, key: str, options: dict[str, object]) -> tuple[str, str] | None:
@@ -575,6 +590,7 @@ def _start_early(
     options: dict[str, object],
     release: Release,
     cache: RenderCache | None = None,
+    pool: Pool | None = None,
 ) -> dict[str, _Started]:
     """Start the background renders (the PDF) of new or changed issues, newest first, before loading
     the rest of the archive: adding an issue to a large archive then costs about what its PDF costs.
@@ -582,10 +598,12 @@ def _start_early(
     Only what is cheap to know: a folder whose files (stat index) give a key the current release does
     not have, that loads, and that is public. Everything is checked again by the full plan; a render
     the plan does not want, or started from files that changed since, is cancelled by the caller.
+
+    With a render ``pool`` (the default) the whole issue, every format, starts in its child.
     """
     starters = [r for r in renderers if hasattr(r, "start")]
-    workers = max(1, int(options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
-    if not starters:
+    workers = jobs_option(options)
+    if not starters and pool is None:
         return {}
     try:
         base_url = str(options["base_url"]) if options.get("base_url") else None
@@ -618,6 +636,15 @@ def _start_early(
                 continue
             if issue.id != folder.name or issue.draft or not is_visible(issue, now):
                 continue
+            if pool is not None:  # the issue's own renders need nothing of the other issues
+                try:
+                    # a new issue or two (the usual case): a spare core for each one's PDF
+                    pool.start(_task(publication, issue, staging, folder, formats, templates_dir, options, key,
+                                     renderers, releases, overlap=pool.jobs > 1))  # fmt: skip
+                except OSError:
+                    continue
+                started[issue.id] = _Started(key, [])
+                continue
             # the edition is not loaded yet: job.issues holds this issue alone (start() needs no more)
             waits = []
             try:
@@ -636,6 +663,51 @@ def _start_early(
         _cancel((e.waits for e in started.values()), [waits])
         raise
     return started
+
+
+def _pool(options: dict[str, object]) -> Pool | None:
+    """The render processes of a build (see :mod:`exporter.jobs`); None with ``pdf_isolate=false``:
+    then every issue renders in the build process, one after the other (debugging, profiling)."""
+    if not options.get("pdf_isolate", True):
+        return None
+    timeout = float(options.get("pdf_timeout", DEFAULT_TIMEOUT))  # type: ignore[arg-type]
+    return Pool(jobs_option(options), timeout)
+
+
+def _task(
+    publication: Publication,
+    issue: Issue,
+    staging: Path,
+    source: Path,
+    formats: tuple[str, ...],
+    templates_dir: Path,
+    options: dict[str, object],
+    key: str,
+    renderers: list[Renderer],
+    releases: Releases,
+    overlap: bool = False,
+) -> Task:
+    specs = [(r.name, f"{type(r).__module__}:{type(r).__qualname__}") for r in renderers]
+    first = next((r.name for r in renderers if hasattr(r, "start")), renderers[0].name if renderers else "")
+    return Task(publication, issue, staging, source, formats, templates_dir, dict(options), key, specs,
+                list(REGISTRY), releases.root, first, overlap)  # fmt: skip
+
+
+def _outcome_error(outcome: Outcome) -> Exception:
+    """The exception a child's failure stands for: an OSError (a file of the content vanished, or the
+    output cannot be written: :func:`output_error` tells) or a RenderError."""
+    cause: OSError | None = None
+    if outcome.oserror is not None:
+        number, reason, filename = outcome.oserror
+        if number is None:
+            cause = OSError(reason)
+        else:
+            cause = OSError(number, reason or os.strerror(number), *([filename] if filename is not None else []))
+    if outcome.kind == "os" and cause is not None:
+        return cause  # the child's OSError itself: "[Errno 2] No such file or directory: '…'"
+    exc = RenderError(outcome.error)
+    exc.__cause__ = cause
+    return exc
 
 
 def _plan(
@@ -727,6 +799,7 @@ class RenderContext:
     cache: RenderCache | None = None  # the render cache (--cache): rendered issues by key
     remote: dict[str, tuple[str, str, bool]] = field(default_factory=dict)  # failed on the workers: issue id →
     # (renderer, message, whether the same render would fail again: a renderer's error, not a lost worker)
+    pool: Pool | None = None  # the render processes; None: render in this process
     memo: Memo = field(init=False)
     manifest: dict[str, Any] = field(init=False)
     carried: dict[str, str] = field(default_factory=dict)  # files of reused issues, linked → sha256
@@ -842,6 +915,9 @@ class _Render:
         for issue_id, early in list(started):
             _cancel([early.waits])
             self.ctx.release.drop_issue(issue_id)
+            if self.ctx.pool is not None and issue_id in self.ctx.pool.running:
+                self.ctx.pool.cancel(issue_id)  # the child wrote into the staging release: remove it
+                shutil.rmtree(self.ctx.staging / paths.issue_dir(issue_id), ignore_errors=True)
 
     def start_issue(self, issue: Issue, key: str) -> Waits:
         """The issue's background renders: taken over from ``early``, or started now (with their promises)."""
@@ -863,10 +939,10 @@ class _Render:
             raise
         return waits
 
-    def issue(self, n: int, total: int, issue: Issue) -> tuple[Issue, dict[str, Any] | None, Waits] | None:
-        """Phase one for an issue: reuse it, or render it (its background renders are left running)."""
+    def settled(self, issue: Issue, previous: dict[str, Any] | None) -> bool:
+        """Whether the issue needs no render: reused from the current release (its key is there), or
+        failed with the same key before (a timeout, say: not tried again)."""
         c = self.ctx
-        previous = c.current.get("issues", {}).get(issue.id)
         key = c.plan.keys[issue.id]
         if (
             previous
@@ -878,12 +954,21 @@ class _Render:
             # basis: what the files were made from; "release": hard-linked as they were published
             # (a kept issue: its new source is invalid), not made again from its source snapshot.
             self.keep(issue.id, dict(previous, basis="release") if issue.id in c.result.kept else previous)
-            return None
+            return True
         failed = remembered_failure(c.memo, key, c.options)
         if failed is not None:  # the same render failed before (a timeout, say): do not retry it
             if issue.id in c.early:
                 self.cancel_early([(issue.id, c.early.pop(issue.id))])
             self.fail(issue, previous, RenderError(failed[1] + RETRY_HINT), failed[0])
+            return True
+        return False
+
+    def issue(self, n: int, total: int, issue: Issue) -> tuple[Issue, dict[str, Any] | None, Waits] | None:
+        """Phase one for an issue: reuse it, or render it (its background renders are left running)."""
+        c = self.ctx
+        previous = c.current.get("issues", {}).get(issue.id)
+        key = c.plan.keys[issue.id]
+        if self.settled(issue, previous):
             return None
         if issue.id in c.remote:  # its render failed on the workers
             where, message, again = c.remote[issue.id]
@@ -931,9 +1016,88 @@ class _Render:
     def run(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Render into staging. Returns the manifest so far and the files carried over unchanged."""
         c = self.ctx
-        # Renderers with a start() (the PDF) work in a child process: start them first, render the other
-        # formats meanwhile, and keep up to `workers` issues in flight, so both cores are busy.
-        workers = max(1, int(c.options.get("workers", os.cpu_count() or 1)))  # type: ignore[call-overload]
+        if c.pool is not None:
+            self.run_pool(c.pool)
+        else:
+            self.run_here()
+        self.edition()
+        c.memo.forget_unused()
+        timings = c.result.timings  # in registry order, whatever order the renderers finished in
+        c.result.timings = {name: timings[name] for name in sorted(timings, key=self.rank)}
+        c.manifest["types"] = {o.path: o.media_type for o in c.release.outputs()}
+        return c.manifest, c.carried
+
+    # -- every issue in a child process of its own (exporter.jobs) ---------------------------------
+
+    def task(self, issue: Issue, overlap: bool = False) -> Task:
+        c = self.ctx
+        return _task(c.plan.publication, issue, c.staging, c.plan.sources[issue.id], c.formats, c.templates_dir,
+                     c.options, c.plan.keys[issue.id], c.renderers, c.releases, overlap)  # fmt: skip
+
+    def run_pool(self, pool: Pool) -> None:
+        """Phase one with render processes: up to ``jobs`` issues at once, each in a fresh child that
+        renders every format of it; the records it sends back go into the release as it ends.
+
+        Progress: ``[n/total] <id>`` when an issue starts (n counts every issue of the plan), and
+        ``done d/r issues …, ETA m:ss`` when one ends (r: the issues rendered in this build).
+        """
+        c = self.ctx
+        issues = list(c.plan.issues)
+        index = {issue.id: n for n, issue in enumerate(issues, 1)}
+        todo: list[tuple[Issue, dict[str, Any] | None]] = []
+        for issue in issues:
+            previous = c.current.get("issues", {}).get(issue.id)
+            if not self.settled(issue, previous):
+                todo.append((issue, previous))
+        wanted = {issue.id: c.plan.keys[issue.id] for issue, _ in todo}
+        # started early for an issue the plan does not render, or from files that changed since
+        self.cancel_early([(i, e) for i, e in c.early.items() if wanted.get(i) != e.key])
+        waiting = {issue.id: (issue, previous) for issue, previous in todo if issue.id in pool.running}
+        for issue_id in waiting:
+            c.say(f"[{index[issue_id]}/{len(issues)}] {issue_id}")
+        c.early.clear()
+        queue = deque(item for item in todo if item[0].id not in waiting)
+        total, done, since, prefinished = len(todo), 0, time.perf_counter(), False
+        try:
+            while queue or pool.running:
+                while queue and not pool.full:
+                    issue, previous = queue.popleft()
+                    c.say(f"[{index[issue.id]}/{len(issues)}] {issue.id}")
+                    pool.start(self.task(issue, overlap=total < pool.jobs))  # fewer issues than jobs
+                    waiting[issue.id] = (issue, previous)
+                if not queue and not prefinished:
+                    self.prefinish()  # while the last issues render
+                    prefinished = True
+                for outcome in pool.wait():
+                    issue, previous = waiting.pop(outcome.issue)
+                    done += 1
+                    self.finished(issue, previous, outcome)
+                    state = "failed" if outcome.error else "rendered"
+                    c.say(f"{DONE}{done}/{total} issues ({issue.id} {state}), ETA {_eta(since, done, total)}")
+        finally:  # an abandoned build (SIGTERM) must not leave render processes behind
+            pool.close()
+        if not prefinished:
+            self.prefinish()
+        c.result.rendered.sort(key=lambda issue_id: index.get(issue_id, 0))  # plan order, not finishing order
+
+    def finished(self, issue: Issue, previous: dict[str, Any] | None, outcome: Outcome) -> None:
+        """Record an issue whose child ended (or fall back to its last good version)."""
+        c = self.ctx
+        c.result.children[issue.id] = (outcome.pid, outcome.peak_rss)
+        for name, seconds in outcome.timings.items():
+            c.result.timings[name] = c.result.timings.get(name, 0.0) + seconds
+        if outcome.error:
+            self.fail(issue, previous, _outcome_error(outcome), outcome.where)
+            return
+        for output in outcome.outputs:
+            c.release.add(output)
+        self.complete(issue, previous, [])
+
+    # -- every issue in this process ---------------------------------------------------------------
+
+    def run_here(self) -> None:
+        """Phase one in the build process (``pdf_isolate=false``): one issue after the other."""
+        c = self.ctx
         pending: list[tuple[Issue, dict[str, Any] | None, Waits]] = []
         issues = list(c.plan.issues)
         try:
@@ -941,9 +1105,8 @@ class _Render:
                 started = self.issue(n, len(issues), issue)
                 if started is None:
                     continue
-                pending.append(started)
-                while len(pending) >= workers:
-                    self.complete(*pending.pop(0))
+                pending.append(started)  # a start()ed render finishes in this process: one at a time
+                self.complete(*pending.pop(0))
             # started for issues the plan does not render (found invalid)
             self.cancel_early(c.early.items())
             c.early.clear()
@@ -952,12 +1115,13 @@ class _Render:
                 self.complete(*pending.pop(0))
         finally:  # an abandoned build (SIGTERM) must not leave render processes behind
             _cancel((e.waits for e in c.early.values()), (waits for _, _, waits in pending))
-        self.edition()
-        c.memo.forget_unused()
-        timings = c.result.timings  # in registry order, whatever order the renderers finished in
-        c.result.timings = {name: timings[name] for name in sorted(timings, key=self.rank)}
-        c.manifest["types"] = {o.path: o.media_type for o in c.release.outputs()}
-        return c.manifest, c.carried
+
+
+def _eta(since: float, done: int, total: int) -> str:
+    """The time left at the pace so far: ``m:ss`` (``h:mm:ss`` from an hour)."""
+    left = round((time.perf_counter() - since) / max(done, 1) * (total - done))
+    hours, rest = divmod(left, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _last_good(releases: Releases, publication: Publication, previous: dict[str, Any] | None) -> Issue | None:

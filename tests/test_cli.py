@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from exporter.cli import main
 from exporter.schema import KINDS, schema
-from tests.conftest import CORPUS, ROOT, SAMPLE
+from tests.conftest import CORPUS, ROOT, SAMPLE, tree_bytes
 
 
 def test_validate_accepts_the_sample_and_the_corpus_fixture() -> None:
@@ -34,10 +34,28 @@ def test_build_prints_a_one_line_summary(tmp_path: Path, content: Path) -> None:
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
     assert re.fullmatch(
-        r"published release [0-9a-f]{16}; 2 rendered; 0 reused; .* in [\d.]+s \(site=[\d.]+s\)\n", first.output
+        r"published release [0-9a-f]{16}; 2 rendered; 0 reused; .* in [\d.]+s \(site=[\d.]+s\)\n", first.stdout
     )
     second = CliRunner().invoke(main, args)
-    assert second.output.startswith("unchanged release") and "0 files written" in second.output
+    assert second.stdout.startswith("unchanged release") and "0 files written" in second.stdout
+    assert second.stderr == ""  # nothing rendered: no progress
+
+
+def test_build_progress_is_one_line_per_issue_with_an_eta_and_quiet_with_q(tmp_path: Path, content: Path) -> None:
+    """Not on a terminal (CliRunner): one line per issue rendered, "done d/total issues (<id> …), ETA m:ss",
+    in the order they end; -q prints none of them. The output files do not depend on it."""
+    args = ["build", "--content", str(content), "--format", "site", "--format", "epub", "--jobs", "2"]
+    loud = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "loud")])
+    assert loud.exit_code == 0, loud.output
+    lines = loud.stderr.splitlines()
+    assert len(lines) == 2, loud.stderr
+    for n, line in enumerate(lines, 1):
+        assert re.fullmatch(rf"done {n}/2 issues \((2026-03-30|2026-03-23) rendered\), ETA \d+:\d\d", line), line
+    assert {line.split("(")[1].split()[0] for line in lines} == {"2026-03-30", "2026-03-23"}
+    assert lines[-1].endswith("ETA 0:00")  # nothing left
+    quiet = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "quiet"), "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == "", quiet.stderr
+    assert tree_bytes(tmp_path / "loud") == tree_bytes(tmp_path / "quiet")
 
 
 def test_new_starts_the_next_issue(content: Path) -> None:

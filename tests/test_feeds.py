@@ -73,10 +73,12 @@ class FakeFiles:
         ]
 
 
-def build_with_fakes(content: Path, out: Path, formats: tuple[str, ...] = FORMATS) -> Path:
+def build_with_fakes(
+    content: Path, out: Path, formats: tuple[str, ...] = FORMATS, options: dict[str, object] | None = None
+) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(render.REGISTRY, "fakefiles", f"{__name__}:FakeFiles")
-        result = build(content, out, formats)
+        result = build(content, out, formats, options=options)
     assert result.ok, result.problems
     return out.resolve()
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from exporter.cli import main
-from exporter.options import OPTIONS, OptionError, parse_options
+from exporter.options import ALIASES, OPTIONS, OptionError, parse_options
 from tests.conftest import ROOT, tree_bytes
 
 TEXT_SUFFIXES = (".html", ".xml", ".json", ".txt", ".opf", ".xhtml")
@@ -57,7 +57,7 @@ def test_base_url_option_reaches_the_epub_and_pdf(tmp_path: Path, content: Path)
 def test_pdf_timeout_option_reaches_the_renderer(tmp_path: Path, content: Path) -> None:
     code, output = _build(content, tmp_path / "out", "--format", "pdf", "--option", "pdf_timeout=0.01")
     assert code == 4, output
-    assert output.count("PDF render did not finish within 0.01 s") == 2, output
+    assert output.count("render did not finish within 0.01 s (pdf_timeout)") == 2, output
 
 
 @pytest.mark.parametrize(
@@ -69,6 +69,7 @@ def test_pdf_timeout_option_reaches_the_renderer(tmp_path: Path, content: Path) 
         ("pdf_timeout=nan", "above 0"),
         ("pdf_timeout=-1", "above 0"),
         ("workers=0", "from 1 to 256"),
+        ("jobs=0", "from 1 to 256"),
         ("epub_font=/nonexistent/font.ttc", "/nonexistent/font.ttc is not a file"),
         ("base_url=ftp://example.org/", "absolute http(s) URL"),
         ("pdf_isolate=perhaps", "true or false"),
@@ -86,13 +87,16 @@ def test_a_bad_option_is_a_usage_error_naming_it(tmp_path: Path, content: Path, 
 def test_parse_options_types_every_known_option() -> None:
     font = next(Path("/usr/share/fonts").rglob("NotoSerifCJK-Regular.ttc"))
     parsed = parse_options([
-        "base_url=http://h:1", "pdf_timeout=600", "pdf_isolate=false", "workers=2",
+        "base_url=http://h:1", "pdf_timeout=600", "pdf_isolate=false", "jobs=2",
         f"epub_font={font}", "epub_font_index=2", "replica=off", "job_timeout=900", "job_retries=0",
     ])  # fmt: skip
-    assert parsed == {"base_url": "http://h:1/", "pdf_timeout": 600.0, "pdf_isolate": False, "workers": 2,
+    assert parsed == {"base_url": "http://h:1/", "pdf_timeout": 600.0, "pdf_isolate": False, "jobs": 2,
                       "epub_font": str(font.resolve()), "epub_font_index": 2, "replica": False,
                       "job_timeout": 900.0, "job_retries": 0}  # fmt: skip
-    assert set(parsed) == set(OPTIONS)
+    assert set(parsed) | set(ALIASES) == set(OPTIONS)
+    # workers is the old name of jobs: it sets jobs (one concept), and the later of the two wins
+    assert parse_options(["workers=3"]) == {"jobs": 3}
+    assert parse_options(["jobs=2", "workers=3"]) == {"jobs": 3}
     with pytest.raises(OptionError):
         parse_options(["=1"])
 

@@ -25,6 +25,7 @@ from exporter.render import Job
 from tests.conftest import SAMPLE, SEED_ID, tree_bytes, tree_inodes
 
 FAST = ("site", "null")
+HERE = {"pdf_isolate": False}  # every issue rendered in the build process (the renderers' calls are seen here)
 
 
 def test_two_builds_are_byte_identical_and_the_second_rewrites_nothing(tmp_path: Path, content: Path) -> None:
@@ -136,14 +137,17 @@ class CountingRenderer:
         return [job.write(f"{job.issue.dir}count.txt", str(len(job.issue.articles)))]
 
 
+@pytest.mark.parametrize("here", [False, True], ids=["render-processes", "in-process"])
 def test_a_new_renderer_is_one_module_and_one_registry_line(
-    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch, here: bool
 ) -> None:
     monkeypatch.setitem(render.REGISTRY, "counting", f"{__name__}:CountingRenderer")  # the one line
     CountingRenderer.calls.clear()
-    result = build(content, tmp_path / "out", ("counting",))
+    result = build(content, tmp_path / "out", ("counting",), options=HERE if here else {})
     assert result.timings.keys() == {"counting"}
-    assert sorted(CountingRenderer.calls, key=str) == ["2026-03-23", SEED_ID, None]
+    # In render processes each issue's render happens in its child (which imports the renderer by its
+    # module and class): this process only runs the edition phase.
+    assert sorted(CountingRenderer.calls, key=str) == (["2026-03-23", SEED_ID, None] if here else [None])
     assert json.loads((tmp_path / "out" / "counting.json").read_text("utf-8"))["issues"] == [SEED_ID, "2026-03-23"]
     assert (tmp_path / "out" / "issues" / SEED_ID / "count.txt").read_text() == "2"
     # the null renderer shipped with the package satisfies the same protocol
@@ -265,24 +269,52 @@ def background(monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
 def test_a_new_issue_starts_before_the_archive_is_loaded(
     tmp_path: Path, content: Path, background: tuple[str, ...]
 ) -> None:
-    assert build(content, tmp_path / "out", background).ok
+    assert build(content, tmp_path / "out", background, options=HERE).ok
     BackgroundRenderer.calls.clear()
     _new_issue(content, "2026-04-06", 2664)
-    result = build(content, tmp_path / "out", background)
+    result = build(content, tmp_path / "out", background, options=HERE)
     assert result.ok and result.rendered == ["2026-04-06"]
     # started with the new issue alone (the rest not loaded yet), then taken over by the build
     assert BackgroundRenderer.calls == [("2026-04-06", 1)] and BackgroundRenderer.cancelled == []
     assert (tmp_path / "out/issues/2026-04-06/background.html").is_file()
 
 
+def test_in_render_processes_a_new_issue_starts_before_the_archive_is_loaded(
+    tmp_path: Path, content: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same head start with render processes: the new issue's child (every format) is started
+    before the archive is loaded, and the build takes it over instead of starting another."""
+    from exporter import jobs, load
+
+    assert build(content, tmp_path / "out", FAST).ok
+    _new_issue(content, "2026-04-06", 2664)
+    events: list[str] = []
+    real_start, real_load = jobs.Pool.start, load.load_content
+
+    def start(self: jobs.Pool, task: jobs.Task) -> None:
+        events.append(f"start {task.issue.id}")
+        real_start(self, task)
+
+    def load_content(*args: object, **kwargs: object) -> load.Content:
+        events.append("load")
+        return real_load(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs.Pool, "start", start)
+    monkeypatch.setattr(load, "load_content", load_content)
+    result = build(content, tmp_path / "out", FAST)
+    assert result.ok and result.rendered == ["2026-04-06"]
+    assert events == ["start 2026-04-06", "load"]
+    assert (tmp_path / "out/issues/2026-04-06/index.html").is_file()
+
+
 def test_an_early_render_the_plan_refuses_is_cancelled(
     tmp_path: Path, content: Path, background: tuple[str, ...]
 ) -> None:
-    assert build(content, tmp_path / "out", background).ok
+    assert build(content, tmp_path / "out", background, options=HERE).ok
     before = tree_bytes(tmp_path / "out")
     BackgroundRenderer.calls.clear()
     _new_issue(content, "2026-04-06", 2663)  # valid alone; the seed issue has this total number
-    result = build(content, tmp_path / "out", background)
+    result = build(content, tmp_path / "out", background, options=HERE)
     assert [p.code for p in result.problems["2026-04-06"]] == ["E205"]
     assert BackgroundRenderer.calls == [("2026-04-06", 1)] and BackgroundRenderer.cancelled == ["2026-04-06"]
     assert tree_bytes(tmp_path / "out") == before and not result.changed
@@ -292,11 +324,11 @@ def test_an_early_render_the_plan_refuses_is_cancelled(
 def test_an_issue_changed_after_its_early_start_is_started_again(
     tmp_path: Path, content: Path, background: tuple[str, ...]
 ) -> None:
-    assert build(content, tmp_path / "out", background).ok
+    assert build(content, tmp_path / "out", background, options=HERE).ok
     BackgroundRenderer.calls.clear()
     folder = _new_issue(content, "2026-04-06", 2664)
     BackgroundRenderer.edit = sorted(folder.glob("*.md"))[0]
-    result = build(content, tmp_path / "out", background)
+    result = build(content, tmp_path / "out", background, options=HERE)
     assert result.ok and result.rendered == ["2026-04-06"]
     assert BackgroundRenderer.calls == [("2026-04-06", 1), ("2026-04-06", 3)]
     assert BackgroundRenderer.cancelled == ["2026-04-06"]
@@ -313,19 +345,19 @@ def test_a_draft_made_by_new_is_never_started_nor_published(
     from exporter.cli import main
 
     out = tmp_path / "out"
-    assert build(content, out, background).ok
+    assert build(content, out, background, options=HERE).ok
     before = tree_bytes(out)
     BackgroundRenderer.calls.clear()
     made = CliRunner().invoke(main, ["new", "--content", str(content), "--date", "2026-04-06"])
     assert made.exit_code == 0, made.output
-    result = build(content, out, background)
+    result = build(content, out, background, options=HERE)
     assert result.ok and not result.changed and result.rendered == []
     assert BackgroundRenderer.calls == [], "a draft must not be started early"
     assert tree_bytes(out) == before and not (out / "issues" / "2026-04-06").exists()
 
     meta = content / "2026-04-06" / "issue.yaml"
     meta.write_text(meta.read_text("utf-8").replace("draft: true\n", ""), "utf-8")
-    result = build(content, out, background)
+    result = build(content, out, background, options=HERE)
     assert result.ok and result.rendered == ["2026-04-06"]
     assert BackgroundRenderer.calls == [("2026-04-06", 1)]
     assert (out / "issues" / "2026-04-06" / "index.html").is_file()

@@ -24,6 +24,12 @@ the pages can link them), runs the other renderers of the issue meanwhile, then 
 before the rest of the archive is loaded, so ``start()`` must need nothing of ``job.issues`` (it
 holds that issue alone then); the start is cancelled when the full plan does not render the issue
 after all.
+
+Where the phases run: a build renders each issue in a render process of its own (:mod:`exporter.jobs`),
+which imports the renderer by its module and class name and runs its issue phase (``start()`` and
+``finish()`` included) there; the edition phase runs in the build process. So an issue's render may
+keep nothing in the renderer object or its class for the edition phase: what the edition needs is in
+the release's records (``job.release``).
 """
 
 from __future__ import annotations
