@@ -963,6 +963,24 @@ class _Render:
             return True
         return False
 
+    def elsewhere(self, issue: Issue, previous: dict[str, Any] | None) -> bool | None:
+        """An issue rendered elsewhere: True when its files were taken from the render cache (rendered
+        before, here or by a worker), False when its render failed on the workers; None: render it here."""
+        c = self.ctx
+        if issue.id in c.remote:  # its render failed on the workers
+            where, message, again = c.remote[issue.id]
+            self.fail(issue, previous, RenderError(message), where, remember=again)
+            return False
+        taken = c.cache.take(c.plan.keys[issue.id], issue.id, c.staging) if c.cache is not None else None
+        if taken is None:
+            return None
+        if issue.id in c.early:
+            self.cancel_early([(issue.id, c.early.pop(issue.id))])
+        for output in taken:
+            c.release.add(output)
+        c.result.cached.append(issue.id)
+        return True
+
     def issue(self, n: int, total: int, issue: Issue) -> tuple[Issue, dict[str, Any] | None, Waits] | None:
         """Phase one for an issue: reuse it, or render it (its background renders are left running)."""
         c = self.ctx
@@ -970,18 +988,9 @@ class _Render:
         key = c.plan.keys[issue.id]
         if self.settled(issue, previous):
             return None
-        if issue.id in c.remote:  # its render failed on the workers
-            where, message, again = c.remote[issue.id]
-            self.fail(issue, previous, RenderError(message), where, remember=again)
-            return None
-        taken = c.cache.take(key, issue.id, c.staging) if c.cache is not None else None
-        if taken is not None:  # rendered before, here or by a worker: take its files
-            if issue.id in c.early:
-                self.cancel_early([(issue.id, c.early.pop(issue.id))])
-            for output in taken:
-                c.release.add(output)
-            c.result.cached.append(issue.id)
-            return issue, previous, []
+        elsewhere = self.elsewhere(issue, previous)
+        if elsewhere is not None:
+            return (issue, previous, []) if elsewhere else None
         c.say(f"[{n}/{total}] {issue.id}")
         waits: Waits = []
         self.where = ""
@@ -1047,7 +1056,12 @@ class _Render:
         todo: list[tuple[Issue, dict[str, Any] | None]] = []
         for issue in issues:
             previous = c.current.get("issues", {}).get(issue.id)
-            if not self.settled(issue, previous):
+            if self.settled(issue, previous):
+                continue
+            elsewhere = self.elsewhere(issue, previous)
+            if elsewhere:
+                self.complete(issue, previous, [])
+            elif elsewhere is None:
                 todo.append((issue, previous))
         wanted = {issue.id: c.plan.keys[issue.id] for issue, _ in todo}
         # started early for an issue the plan does not render, or from files that changed since
