@@ -281,7 +281,8 @@ def sharing(issue: Issue) -> set[int]:
     there whole (``break-inside: avoid``: else they start a sheet of their own, as every other 版). The
     sheet's running head names the short 版, which starts there; the jump line on the sheet before
     names it too (:mod:`exporter.jumps`). The estimates only choose the candidates: the layout decides,
-    and :func:`check_layout` refuses a 版 that would start on another 版's first sheet.
+    and a 版 that would start on another 版's first sheet (:func:`crowded_starts`) is set again without
+    sharing.
     """
     shared: set[int] = set()
     for i, (before, page) in enumerate(itertools.pairwise(issue.pages)):
